@@ -1,0 +1,304 @@
+/**
+ * @file The reference backend: every kernel of src/core/backend.ts as the plainest loops.
+ *
+ * It is the executable specification that the native and WebGPU backends are tested against
+ * (beside the PyTorch fixtures), so clarity wins over speed everywhere. Reductions accumulate
+ * in float64 so that it is a little more accurate than the float32 backends it judges.
+ */
+import type {
+  Backend, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape, SgdHyper,
+} from '../../core/backend.js';
+
+class HostBuffer implements DeviceBuffer {
+  constructor(readonly data: Float32Array) {}
+  get length(): number {
+    return this.data.length;
+  }
+}
+
+const host = (b: DeviceBuffer): Float32Array => (b as HostBuffer).data;
+
+/**
+ * Calls f(pixel, tap, neighbour) for every output pixel and every in-bounds tap of its 3x3
+ * window: tap = ky * 3 + kx, neighbour = the input pixel at (y + ky - 1, x + kx - 1).
+ */
+function forEachTap(
+  s: Conv3x3Shape,
+  f: (pixel: number, tap: number, neighbour: number) => void,
+): void {
+  for (let n = 0; n < s.n; n++) {
+    for (let y = 0; y < s.h; y++) {
+      for (let x = 0; x < s.w; x++) {
+        const pixel = (n * s.h + y) * s.w + x;
+        for (let ky = 0; ky < 3; ky++) {
+          const iy = y + ky - 1;
+          if (iy < 0 || iy >= s.h) continue;
+          for (let kx = 0; kx < 3; kx++) {
+            const ix = x + kx - 1;
+            if (ix < 0 || ix >= s.w) continue;
+            f(pixel, ky * 3 + kx, (n * s.h + iy) * s.w + ix);
+          }
+        }
+      }
+    }
+  }
+}
+
+export function createReferenceBackend(): Backend {
+  let liveBytes = 0;
+  return {
+    name: 'reference',
+
+    alloc(length) {
+      liveBytes += length * 4;
+      return new HostBuffer(new Float32Array(length));
+    },
+    release(buf) {
+      liveBytes -= buf.length * 4;
+    },
+    write(buf, data, offset = 0) {
+      host(buf).set(data, offset);
+    },
+    async read(buf) {
+      return host(buf).slice();
+    },
+    fill(buf, value) {
+      host(buf).fill(value);
+    },
+    copy(src, dst) {
+      host(dst).set(host(src));
+    },
+    memoryStats: () => ({ liveBytes, pooledBytes: 0 }),
+    async sync() {},
+    dispose() {},
+
+    conv3x3(xb, wb, yb, s) {
+      const [x, w, y] = [host(xb), host(wb), host(yb)];
+      const acc = new Float64Array(s.n * s.h * s.w * s.cout);
+      forEachTap(s, (p, tap, q) => {
+        for (let ci = 0; ci < s.cin; ci++) {
+          const v = x[q * s.cin + ci];
+          const wRow = (tap * s.cin + ci) * s.cout;
+          for (let co = 0; co < s.cout; co++) acc[p * s.cout + co] += v * w[wRow + co];
+        }
+      });
+      y.set(acc);
+    },
+    conv3x3BackwardData(gyb, wb, gxb, s) {
+      const [gy, w, gx] = [host(gyb), host(wb), host(gxb)];
+      // d(y[p, co]) / d(x[q, ci]) = w[tap, ci, co] for every tap linking output p to input q.
+      const acc = new Float64Array(s.n * s.h * s.w * s.cin);
+      forEachTap(s, (p, tap, q) => {
+        for (let ci = 0; ci < s.cin; ci++) {
+          const wRow = (tap * s.cin + ci) * s.cout;
+          let sum = 0;
+          for (let co = 0; co < s.cout; co++) sum += gy[p * s.cout + co] * w[wRow + co];
+          acc[q * s.cin + ci] += sum;
+        }
+      });
+      gx.set(acc);
+    },
+    conv3x3BackwardFilter(xb, gyb, gwb, s) {
+      const [x, gy, gw] = [host(xb), host(gyb), host(gwb)];
+      const acc = new Float64Array(9 * s.cin * s.cout);
+      forEachTap(s, (p, tap, q) => {
+        for (let ci = 0; ci < s.cin; ci++) {
+          const v = x[q * s.cin + ci];
+          const wRow = (tap * s.cin + ci) * s.cout;
+          for (let co = 0; co < s.cout; co++) acc[wRow + co] += v * gy[p * s.cout + co];
+        }
+      });
+      gw.set(acc);
+    },
+
+    batchNormTrain(xb, gammab, betab, yb, meanb, invstdb, rmb, rvb, momentum, s) {
+      const [x, gamma, beta, y] = [host(xb), host(gammab), host(betab), host(yb)];
+      const [mean, invstd, rm, rv] = [host(meanb), host(invstdb), host(rmb), host(rvb)];
+      const { rows, channels: C } = s;
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += x[r * C + c];
+        const m = sum / rows;
+        let sq = 0;
+        for (let r = 0; r < rows; r++) sq += (x[r * C + c] - m) ** 2;
+        const variance = sq / rows;
+        const is = 1 / Math.sqrt(variance + s.eps);
+        mean[c] = m;
+        invstd[c] = is;
+        rm[c] = (1 - momentum) * rm[c] + momentum * m;
+        rv[c] = (1 - momentum) * rv[c] + momentum * (rows > 1 ? (sq / (rows - 1)) : variance);
+        for (let r = 0; r < rows; r++) {
+          const v = gamma[c] * (x[r * C + c] - m) * is + beta[c];
+          y[r * C + c] = s.relu && v < 0 ? 0 : v;
+        }
+      }
+    },
+    batchNormEval(xb, gammab, betab, rmb, rvb, yb, s) {
+      const [x, gamma, beta, rm, rv, y] = [host(xb), host(gammab), host(betab), host(rmb), host(rvb), host(yb)];
+      const C = s.channels;
+      for (let i = 0; i < s.rows * C; i++) {
+        const c = i % C;
+        const v = (gamma[c] * (x[i] - rm[c])) / Math.sqrt(rv[c] + s.eps) + beta[c];
+        y[i] = s.relu && v < 0 ? 0 : v;
+      }
+    },
+    batchNormBackward(xb, yb, gyb, gammab, meanb, invstdb, gxb, ggammab, gbetab, s) {
+      const [x, y, gy, gamma, mean, invstd] = [host(xb), host(yb), host(gyb), host(gammab), host(meanb), host(invstdb)];
+      const [gx, ggamma, gbeta] = [host(gxb), host(ggammab), host(gbetab)];
+      const { rows, channels: C } = s;
+      const g = (i: number): number => (s.relu && y[i] <= 0 ? 0 : gy[i]);
+      for (let c = 0; c < C; c++) {
+        let sumG = 0;
+        let sumGX = 0;
+        for (let r = 0; r < rows; r++) {
+          const i = r * C + c;
+          sumG += g(i);
+          sumGX += g(i) * (x[i] - mean[c]) * invstd[c];
+        }
+        gbeta[c] = sumG;
+        ggamma[c] = sumGX;
+        for (let r = 0; r < rows; r++) {
+          const i = r * C + c;
+          const xhat = (x[i] - mean[c]) * invstd[c];
+          gx[i] = gamma[c] * invstd[c] * (g(i) - sumG / rows - (xhat * sumGX) / rows);
+        }
+      }
+    },
+
+    maxPool2x2(xb, yb, s) {
+      const [x, y] = [host(xb), host(yb)];
+      forEachPoolWindow(s, (out, first) => {
+        let best = first[0];
+        for (const i of first) if (x[i] > x[best]) best = i;
+        y[out] = x[best];
+      });
+    },
+    maxPool2x2Backward(xb, gyb, gxb, s) {
+      const [x, gy, gx] = [host(xb), host(gyb), host(gxb)];
+      gx.fill(0);
+      forEachPoolWindow(s, (out, window) => {
+        let best = window[0];
+        for (const i of window) if (x[i] > x[best]) best = i;
+        gx[best] += gy[out];
+      });
+    },
+    globalMaxPool(xb, yb, s) {
+      const [x, y] = [host(xb), host(yb)];
+      forEachGlobalArgmax(x, s, (out, best) => (y[out] = x[best]));
+    },
+    globalMaxPoolBackward(xb, gyb, gxb, s) {
+      const [x, gy, gx] = [host(xb), host(gyb), host(gxb)];
+      gx.fill(0);
+      forEachGlobalArgmax(x, s, (out, best) => (gx[best] = gy[out]));
+    },
+
+    matmul(ab, bb, outb, s) {
+      matmulInto(host(ab), host(bb), host(outb), s);
+    },
+    add(ab, bb, outb, length) {
+      const [a, b, out] = [host(ab), host(bb), host(outb)];
+      for (let i = 0; i < length; i++) out[i] = a[i] + b[i];
+    },
+    scale(ab, alpha, outb, length) {
+      const [a, out] = [host(ab), host(outb)];
+      for (let i = 0; i < length; i++) out[i] = a[i] * alpha;
+    },
+
+    crossEntropy(logitsb, labelsb, probsb, lossb, n, k, smoothing) {
+      const [logits, labels, probs, loss] = [host(logitsb), host(labelsb), host(probsb), host(lossb)];
+      let total = 0;
+      for (let r = 0; r < n; r++) {
+        const logZ = logSumExp(logits, r * k, k);
+        for (let j = 0; j < k; j++) {
+          const logp = logits[r * k + j] - logZ;
+          probs[r * k + j] = Math.exp(logp);
+          total -= smoothedTarget(j, labels[r], k, smoothing) * logp;
+        }
+      }
+      loss[0] = total / n;
+    },
+    crossEntropyBackward(probsb, labelsb, glossb, glogitsb, n, k, smoothing) {
+      const [probs, labels, gloss, glogits] = [host(probsb), host(labelsb), host(glossb), host(glogitsb)];
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < k; j++) {
+          const i = r * k + j;
+          glogits[i] = (gloss[0] * (probs[i] - smoothedTarget(j, labels[r], k, smoothing))) / n;
+        }
+      }
+    },
+    accumulateMetrics(logitsb, labelsb, statsb, n, k) {
+      const [logits, labels, stats] = [host(logitsb), host(labelsb), host(statsb)];
+      let correct = 0;
+      let loss = 0;
+      for (let r = 0; r < n; r++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
+        if (best === labels[r]) correct++;
+        loss += logSumExp(logits, r * k, k) - logits[r * k + labels[r]];
+      }
+      stats[0] += correct;
+      stats[1] += loss;
+    },
+
+    sgdStep(pb, gb, vb, length, h: SgdHyper) {
+      const [p, g, v] = [host(pb), host(gb), host(vb)];
+      for (let i = 0; i < length; i++) {
+        const grad = g[i] + h.weightDecay * p[i];
+        v[i] = h.momentum * v[i] + grad;
+        p[i] -= h.lr * (h.nesterov ? grad + h.momentum * v[i] : v[i]);
+      }
+    },
+  };
+}
+
+/** Calls f(outputIndex, inputIndices) for each channel of each 2x2 window (row-major taps). */
+function forEachPoolWindow(s: Pool2x2Shape, f: (out: number, window: number[]) => void): void {
+  const oh = Math.floor(s.h / 2);
+  const ow = Math.floor(s.w / 2);
+  const at = (n: number, y: number, x: number, c: number): number => ((n * s.h + y) * s.w + x) * s.c + c;
+  for (let n = 0; n < s.n; n++)
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++)
+        for (let c = 0; c < s.c; c++) {
+          const window = [at(n, 2 * y, 2 * x, c), at(n, 2 * y, 2 * x + 1, c), at(n, 2 * y + 1, 2 * x, c), at(n, 2 * y + 1, 2 * x + 1, c)];
+          f(((n * oh + y) * ow + x) * s.c + c, window);
+        }
+}
+
+/** Calls f(outputIndex, indexOfFirstMaximum) for each (image, channel). */
+function forEachGlobalArgmax(x: Float32Array, s: GlobalPoolShape, f: (out: number, best: number) => void): void {
+  for (let n = 0; n < s.n; n++)
+    for (let c = 0; c < s.c; c++) {
+      let best = n * s.spatial * s.c + c;
+      for (let p = 1; p < s.spatial; p++) {
+        const i = (n * s.spatial + p) * s.c + c;
+        if (x[i] > x[best]) best = i;
+      }
+      f(n * s.c + c, best);
+    }
+}
+
+function matmulInto(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
+  // a is [m,k] (or [k,m] when transA); b is [k,n] (or [n,k] when transB).
+  const aAt = s.transA ? (i: number, p: number) => a[p * s.m + i] : (i: number, p: number) => a[i * s.k + p];
+  const bAt = s.transB ? (p: number, j: number) => b[j * s.k + p] : (p: number, j: number) => b[p * s.n + j];
+  for (let i = 0; i < s.m; i++)
+    for (let j = 0; j < s.n; j++) {
+      let sum = 0;
+      for (let p = 0; p < s.k; p++) sum += aAt(i, p) * bAt(p, j);
+      out[i * s.n + j] = sum;
+    }
+}
+
+function logSumExp(v: Float32Array, start: number, k: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < k; j++) max = Math.max(max, v[start + j]);
+  let sum = 0;
+  for (let j = 0; j < k; j++) sum += Math.exp(v[start + j] - max);
+  return max + Math.log(sum);
+}
+
+/** PyTorch's label smoothing: (1 - s) * onehot + s / k. */
+function smoothedTarget(j: number, label: number, k: number, smoothing: number): number {
+  return (j === label ? 1 - smoothing : 0) + smoothing / k;
+}

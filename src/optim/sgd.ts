@@ -1,0 +1,39 @@
+/**
+ * @file SGD with momentum, Nesterov and weight decay, exactly torch.optim.SGD (dampening 0,
+ * weight decay as L2 added to the gradient). One fused backend kernel per parameter.
+ */
+import { Tensor } from '../core/tensor.js';
+import { UserError } from '../core/errors.js';
+
+export interface SgdOptions {
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export class Sgd {
+  /** Momentum buffers, created zeroed with the optimiser (PyTorch's first step is then identical). */
+  private readonly velocity: Tensor[];
+
+  constructor(private readonly params: Tensor[], private readonly options: SgdOptions) {
+    if (options.nesterov && options.momentum <= 0) throw new UserError('Nesterov momentum needs momentum > 0');
+    this.velocity = params.map((p) => {
+      const v = Tensor.empty(p.backend, p.shape);
+      p.backend.fill(v.buffer, 0);
+      return v;
+    });
+  }
+
+  /** Update every parameter that has a gradient in `grads` with learning rate `lr`. */
+  step(grads: Map<Tensor, Tensor>, lr: number): void {
+    const h = { lr, ...this.options };
+    this.params.forEach((p, i) => {
+      const g = grads.get(p);
+      if (g !== undefined) p.backend.sgdStep(p.buffer, g.buffer, this.velocity[i].buffer, p.size, h);
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.velocity) v.dispose();
+  }
+}
