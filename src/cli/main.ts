@@ -5,14 +5,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
+import * as bench from './bench.js';
+import * as selftest from './selftest.js';
 
 const program = new Command()
   .name('kilosecond')
   .description('Train near-state-of-the-art image classifiers in under 1000 seconds, and show why they work.')
-  .showHelpAfterError()
+  .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const commands: Array<{ register(p: Command): void }> = [];
+const commands: Array<{ register(p: Command): void }> = [selftest, bench];
 for (const c of commands) c.register(program);
 
 try {

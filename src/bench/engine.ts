@@ -1,0 +1,76 @@
+/**
+ * @file The engine benchmark: ResNet-9 training throughput on synthetic 3x32x32 data, the
+ * same trainStep the trainer runs, timed per step after warm-up (median), plus peak resident
+ * memory of the process.
+ */
+import { createBackend } from '../backends/index.js';
+import { Tensor } from '../core/tensor.js';
+import { ResNet9 } from '../nn/resnet9.js';
+import { Sgd } from '../optim/sgd.js';
+import { Sfc32 } from '../data/prng.js';
+import { trainStep } from '../train/step.js';
+
+export interface EngineBenchOptions {
+  backend: string;
+  width: number;
+  batchSize: number;
+  steps: number;
+  warmup?: number;
+}
+
+export interface EngineBenchResult {
+  backend: string;
+  width: number;
+  batch_size: number;
+  steps: number;
+  median_step_s: number;
+  train_img_s: number;
+  peak_rss_mb: number;
+}
+
+/** Standard normal samples (Box-Muller), so activations look like normalised images. */
+function randomNormal(count: number, rng: Sfc32): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng.nextFloat()));
+    const a = 2 * Math.PI * rng.nextFloat();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}
+
+export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchResult> {
+  const backend = await createBackend(o.backend);
+  const rng = new Sfc32(1, 2, 3, 4);
+  const model = new ResNet9(backend, { inChannels: 3, classes: 10, width: o.width });
+  const optimiser = new Sgd(model.parameters(), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+  const images = Tensor.fromArray(backend, [o.batchSize, 32, 32, 3], randomNormal(o.batchSize * 32 * 32 * 3, rng));
+  const labels = Tensor.fromArray(backend, [o.batchSize], Float32Array.from({ length: o.batchSize }, () => rng.nextInt(10)));
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < (o.warmup ?? 2) + o.steps; i++) {
+      const start = performance.now();
+      trainStep(model, optimiser, { images, labels }, 0.01, 0.2);
+      await backend.sync();
+      if (i >= (o.warmup ?? 2)) times.push((performance.now() - start) / 1000);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    return {
+      backend: backend.name,
+      width: o.width,
+      batch_size: o.batchSize,
+      steps: o.steps,
+      median_step_s: median,
+      train_img_s: o.batchSize / median,
+      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    images.dispose();
+    labels.dispose();
+    optimiser.dispose();
+    model.dispose();
+    backend.dispose();
+  }
+}

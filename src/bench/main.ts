@@ -1,0 +1,57 @@
+/**
+ * @file `npm run bench [-- engine|data]`: kilosecond against its peer on this machine.
+ *
+ * engine (default): ResNet-9 training images/s and peak RSS for the configurations of issue 2,
+ * ours and PyTorch's, each in a fresh process (so peak RSS is per run), and the ratio. The
+ * machine's load is printed before and after: a run beside another heavy process is void.
+ */
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { runTorchTrainStep, torchAvailable } from './peers.js';
+import type { EngineBenchResult } from './engine.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+const sharedDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
+
+function ours(backend: string, width: number, batchSize: number, steps: number): EngineBenchResult {
+  const out = execFileSync(process.execPath, [cli, 'bench', 'engine', '--backend', backend, '--width', String(width),
+    '--batch-size', String(batchSize), '--steps', String(steps), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = out.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as EngineBenchResult;
+}
+
+function engine(args: string[]): void {
+  const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'cpu';
+  const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : 5;
+  const configs = [
+    { width: 64, batchSize: 512 },
+    { width: 64, batchSize: 128 },
+    { width: 16, batchSize: 512 },
+  ];
+  const haveTorch = torchAvailable();
+  if (!haveTorch) console.log('PyTorch (Debian python3-torch) not found at /usr/bin/python3: ours only.');
+  console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const rows: string[] = [];
+  for (const c of configs) {
+    const k = ours(backend, c.width, c.batchSize, steps);
+    const t = haveTorch ? runTorchTrainStep(sharedDir, c.width, c.batchSize, steps) : undefined;
+    const ratio = t ? (k.train_img_s / t.train_img_s).toFixed(2) : '-';
+    rows.push(`| ${c.width} | ${c.batchSize} | ${k.train_img_s.toFixed(1)} | ${t ? t.train_img_s.toFixed(1) : '-'} | ${ratio}x | ` +
+      `${k.peak_rss_mb.toFixed(0)} | ${t ? t.peak_rss_mb.toFixed(0) : '-'} |`);
+    console.log(JSON.stringify({ config: c, kilosecond: k, pytorch: t ?? null }));
+  }
+  console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`\n| width | batch | kilosecond ${backend} img/s | PyTorch img/s | ratio | kilosecond peak RSS MB | PyTorch peak RSS MB |`);
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
+
+const [suite = 'engine', ...rest] = process.argv.slice(2);
+if (suite === 'engine') engine(rest);
+else if (suite === 'data') execFileSync(process.execPath, [cli, 'bench', 'data', ...rest], { stdio: 'inherit' });
+else {
+  console.error(`unknown benchmark suite '${suite}': use engine or data`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,77 @@
+/**
+ * @file One training step and one evaluation batch: the inner loops of the trainer, also used
+ * by the engine benchmark so that what is measured is exactly what trains.
+ */
+import type { Backend } from '../core/backend.js';
+import { Graph } from '../core/graph.js';
+import { crossEntropy } from '../core/ops/loss.js';
+import { Tensor } from '../core/tensor.js';
+import type { ResNet9 } from '../nn/resnet9.js';
+import type { Sgd } from '../optim/sgd.js';
+
+/**
+ * Running sums of correct predictions and (unsmoothed) loss, kept on the device so that a step
+ * never waits for a read-back; `read` is the only synchronising call.
+ */
+export class DeviceMetrics {
+  private readonly stats: Tensor;
+  private count = 0;
+
+  constructor(private readonly backend: Backend) {
+    this.stats = Tensor.fromArray(backend, [2], new Float32Array(2));
+  }
+
+  /** Add a batch of logits [n, k] with labels [n]. */
+  add(logits: Tensor, labels: Tensor): void {
+    const [n, k] = logits.shape;
+    this.backend.accumulateMetrics(logits.buffer, labels.buffer, this.stats.buffer, n, k);
+    this.count += n;
+  }
+
+  /** Accuracy and mean loss over everything added since the last reset. */
+  async read(): Promise<{ accuracy: number; loss: number; count: number }> {
+    const [correct, loss] = await this.stats.read();
+    const count = this.count;
+    return { accuracy: count > 0 ? correct / count : 0, loss: count > 0 ? loss / count : 0, count };
+  }
+
+  reset(): void {
+    this.backend.fill(this.stats.buffer, 0);
+    this.count = 0;
+  }
+
+  dispose(): void {
+    this.stats.dispose();
+  }
+}
+
+/** A batch resident on the device: images [n, h, w, c] normalised, labels [n]. */
+export interface DeviceBatch {
+  images: Tensor;
+  labels: Tensor;
+}
+
+/** Forward, backward and SGD update on one batch; training metrics accumulate on the device. */
+export function trainStep(
+  model: ResNet9, optimiser: Sgd, batch: DeviceBatch, lr: number, labelSmoothing: number, metrics?: DeviceMetrics,
+): void {
+  const g = new Graph(model.backend);
+  try {
+    const logits = model.forward(g, batch.images, { training: true });
+    metrics?.add(logits, batch.labels);
+    const loss = crossEntropy(g, logits, batch.labels, labelSmoothing);
+    optimiser.step(g.backward(loss, model.parameters()), lr);
+  } finally {
+    g.dispose();
+  }
+}
+
+/** Eval-mode logits for a batch, added to `metrics`. No tape is built. */
+export function evalBatch(model: ResNet9, batch: DeviceBatch, metrics: DeviceMetrics): void {
+  const g = new Graph(model.backend, { record: false });
+  try {
+    metrics.add(model.forward(g, batch.images, { training: false }), batch.labels);
+  } finally {
+    g.dispose();
+  }
+}
