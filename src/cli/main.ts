@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
 import * as bench from './bench.js';
 import * as selftest from './selftest.js';
+import * as show from './show.js';
 
 const program = new Command()
   .name('kilosecond')
@@ -14,7 +15,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const commands: Array<{ register(p: Command): void }> = [selftest, bench];
+const commands: Array<{ register(p: Command): void }> = [selftest, bench, show];
 for (const c of commands) c.register(program);
 
 try {

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Make a ResNet-9 reference fixture in the format of shared/fixtures/README.md, with PyTorch.
+
+usage: /usr/bin/python3 scripts/make_fixture.py OUT_DIR WIDTH CHANNELS SIZE BATCH [SEED]
+
+The shared fixtures cover one shape; the tests use this to check every backend on others
+(1-channel 28x28 inputs, odd batch sizes, other widths). Computed in float64, stored as float32,
+with the module of shared/reference/resnet9_reference.py.
+"""
+import json, os, struct, sys
+import torch
+import torch.nn.functional as F
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'reference'))
+from resnet9_reference import ResNet9  # noqa: E402
+
+out_dir, width, channels, size, batch = sys.argv[1], *map(int, sys.argv[2:6])
+seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+smoothing, lrs, wd, momentum = 0.2, [0.05, 0.1], 5e-4, 0.9
+torch.manual_seed(seed)
+model = ResNet9(channels, 10, width).double()
+with torch.no_grad():  # random BN affine parameters, so that they are tested too
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.uniform_(0.5, 1.5)
+            m.bias.uniform_(-0.2, 0.2)
+tensors = {}
+
+
+def put(name, t):
+    tensors[name] = t.detach().clone()
+
+
+def put_state(prefix):
+    for k, v in model.state_dict().items():
+        put(prefix + k, v)
+
+
+put_state('init.')
+x = torch.randn(batch, channels, size, size, dtype=torch.float64)
+y = torch.randint(0, 10, (batch,))
+put('input', x)
+put('labels', y)
+opt = torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=momentum, nesterov=True, weight_decay=wd)
+for step, lr in enumerate(lrs):
+    for group in opt.param_groups:
+        group['lr'] = lr
+    model.train()
+    opt.zero_grad()
+    logits = model(x)
+    loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
+    loss.backward()
+    if step == 0:
+        put('step0.logits', logits)
+        put('step0.loss', loss.reshape(1))
+        put('step0.loss_nosmooth', F.cross_entropy(logits, y).reshape(1))
+        for k, p in model.named_parameters():
+            put('step0.grad.' + k, p.grad)
+    opt.step()
+    put_state(f'after{step + 1}.')
+
+model.eval()
+with torch.no_grad():
+    put('eval.logits', model(x))
+feats = model.features(x).detach().requires_grad_(True)
+logits = model.head(feats)
+target = logits.argmax(1)
+logits.gather(1, target[:, None]).sum().backward()
+weights = feats.grad.mean(dim=(2, 3), keepdim=True)
+cam = F.relu((weights * feats).sum(1))
+up = F.interpolate(cam[:, None], size=(size, size), mode='bilinear', align_corners=False)[:, 0]
+flat = up.reshape(batch, -1)
+flat = flat - flat.min(1, keepdim=True).values
+flat = flat / (flat.max(1, keepdim=True).values + 1e-7)
+put('gradcam.target', target)
+put('gradcam.cam', cam)
+put('gradcam.upsampled', flat.reshape(batch, size, size))
+
+header, blobs, offset = {}, [], 0
+for name, t in tensors.items():
+    if t.dtype in (torch.int64,):
+        data, dtype = t.numpy().astype('<i8').tobytes(), 'I64'
+    else:
+        data, dtype = t.to(torch.float32).numpy().astype('<f4').tobytes(), 'F32'
+    header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+    blobs.append(data)
+    offset += len(data)
+header['__metadata__'] = {'seed': str(seed), 'width': str(width), 'batch': str(batch), 'channels': str(channels),
+                          'size': str(size), 'label_smoothing': str(smoothing), 'lrs': json.dumps(lrs),
+                          'weight_decay': str(wd), 'momentum': str(momentum), 'nesterov': 'True'}
+raw = json.dumps(header).encode()
+raw += b' ' * ((8 - (8 + len(raw)) % 8) % 8)
+os.makedirs(out_dir, exist_ok=True)
+tmp = os.path.join(out_dir, 'model.safetensors.tmp')
+with open(tmp, 'wb') as f:
+    f.write(struct.pack('<Q', len(raw)) + raw + b''.join(blobs))
+os.replace(tmp, os.path.join(out_dir, 'model.safetensors'))

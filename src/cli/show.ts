@@ -1,0 +1,53 @@
+/**
+ * @file `kilosecond show <dataset> --out FILE.png`: random training images, each beside
+ * several augmented versions, captioned with class names; a look at what the network sees.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { datasetInfo, loadDataset } from '../data/datasets.js';
+import { augmentationSampleGrid } from '../report/augmentation-samples.js';
+import { writeImageGrid } from '../report/image-grid.js';
+
+interface ShowOptions {
+  out: string;
+  dataDir?: string;
+  split: 'train' | 'test';
+  images: number;
+  augmentations: number;
+  seed: number;
+}
+
+function integerIn(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+function split(text: string): 'train' | 'test' {
+  if (text !== 'train' && text !== 'test') throw new InvalidArgumentError('expected train or test');
+  return text;
+}
+
+export function register(program: Command): void {
+  program
+    .command('show')
+    .description('draw random training images beside augmented versions of them, to a PNG file')
+    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
+    .requiredOption('--out <file>', 'the PNG file to write')
+    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
+    .option('--split <split>', 'which images to draw from: train or test', split, 'train')
+    .option('--images <n>', 'how many images (rows)', integerIn(1, 64), 4)
+    .option('--augmentations <k>', 'augmented versions beside each image', integerIn(0, 16), 5)
+    .option('--seed <s>', 'picks the images and the augmentations', integerIn(0, 2 ** 32 - 1), 0)
+    .action(async (dataset: string, o: ShowOptions) => {
+      const info = datasetInfo(dataset);
+      const loaded = await loadDataset(info.name, { split: o.split, ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+      const set = loaded[o.split]!;
+      const grid = augmentationSampleGrid(info, set, { images: o.images, augmentations: o.augmentations, seed: o.seed });
+      await writeImageGrid(o.out, grid);
+      process.stdout.write(`wrote ${o.out}: ${grid.rows.length} ${o.split} images of ${info.name}, ${o.augmentations} augmentations each\n`);
+    });
+}

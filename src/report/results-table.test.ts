@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resultsTableJson, resultsTableMarkdown, type ResultRow } from './results-table.js';
+
+const rows: ResultRow[] = [
+  { dataset: 'MNIST', status: 'ok', epochs: 10, totalSeconds: 412.3, testAccuracy: 0.99312 },
+  { dataset: 'Fashion-MNIST', status: 'ok', epochs: 12, totalSeconds: 96, secondsPerEpoch: 7.5, testAccuracy: 0.9301 },
+  { dataset: 'CIFAR-10', status: 'skipped', reason: 'not found in ./data | run `kilosecond download cifar10`' },
+];
+
+describe('resultsTableMarkdown', () => {
+  const lines = resultsTableMarkdown(rows).trimEnd().split('\n');
+
+  it('has a header, an alignment row and one row per dataset', () => {
+    assert.equal(lines.length, 5);
+    assert.equal(lines[0], '| dataset | epochs | total time | time per epoch | test accuracy | status |');
+    assert.equal(lines[1], '| --- | ---: | ---: | ---: | ---: | --- |');
+  });
+
+  it('derives the time per epoch and formats accuracy as a percentage', () => {
+    assert.equal(lines[2], '| MNIST | 10 | 412 s | 41.2 s | 99.31% | ok |');
+    assert.equal(lines[3], '| Fashion-MNIST | 12 | 96.0 s | 7.5 s | 93.01% | ok |');
+  });
+
+  it('shows why a row was skipped, escaping the pipe', () => {
+    assert.equal(lines[4], '| CIFAR-10 | – | – | – | – | skipped: not found in ./data \\| run `kilosecond download cifar10` |');
+  });
+});
+
+describe('resultsTableJson', () => {
+  it('round-trips the rows with the derived time per epoch', () => {
+    const parsed = JSON.parse(resultsTableJson(rows)) as ResultRow[];
+    assert.equal(parsed.length, 3);
+    assert.equal(parsed[0]!.secondsPerEpoch, 412.3 / 10);
+    assert.equal(parsed[1]!.secondsPerEpoch, 7.5);
+    assert.deepEqual(parsed[2], rows[2]);
+  });
+});

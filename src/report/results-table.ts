@@ -1,0 +1,67 @@
+/**
+ * @file The results table of `kilosecond bench`: one row per dataset, as Markdown for people
+ * (README, terminal) and JSON for programs.
+ */
+
+export type ResultStatus = 'ok' | 'skipped' | 'failed';
+
+export interface ResultRow {
+  dataset: string;
+  status: ResultStatus;
+  /** Why the row was skipped or failed (e.g. "CIFAR-10 not found in ./data"). */
+  reason?: string;
+  epochs?: number;
+  /** Wall-clock seconds of the whole run: data preparation, training and evaluation. */
+  totalSeconds?: number;
+  /** Seconds per epoch; when absent it is derived as totalSeconds / epochs. */
+  secondsPerEpoch?: number;
+  /** Fraction in 0..1. */
+  testAccuracy?: number;
+}
+
+/** The row with secondsPerEpoch filled in when it can be derived. */
+function resolve(row: ResultRow): ResultRow {
+  if (row.secondsPerEpoch !== undefined || row.totalSeconds === undefined || !row.epochs) return row;
+  return { ...row, secondsPerEpoch: row.totalSeconds / row.epochs };
+}
+
+const DASH = '–';
+
+function seconds(value: number | undefined): string {
+  if (value === undefined) return DASH;
+  return value >= 100 ? `${value.toFixed(0)} s` : `${value.toFixed(1)} s`;
+}
+
+function percent(value: number | undefined): string {
+  return value === undefined ? DASH : `${(100 * value).toFixed(2)}%`;
+}
+
+/** Markdown cells cannot hold a raw '|' or a line break. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function statusText(row: ResultRow): string {
+  return row.reason ? `${row.status}: ${row.reason}` : row.status;
+}
+
+export const RESULT_COLUMNS = ['dataset', 'epochs', 'total time', 'time per epoch', 'test accuracy', 'status'] as const;
+
+/** Each row's cells as display text, in RESULT_COLUMNS order (shared by Markdown and HTML). */
+export function resultCells(row: ResultRow): string[] {
+  const r = resolve(row);
+  return [r.dataset, r.epochs === undefined ? DASH : String(r.epochs), seconds(r.totalSeconds), seconds(r.secondsPerEpoch), percent(r.testAccuracy), statusText(r)];
+}
+
+export function resultsTableMarkdown(rows: readonly ResultRow[]): string {
+  const lines = [
+    `| ${RESULT_COLUMNS.join(' | ')} |`,
+    `|${RESULT_COLUMNS.map((_, i) => (i === 0 || i === RESULT_COLUMNS.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((row) => `| ${resultCells(row).map(cell).join(' | ')} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function resultsTableJson(rows: readonly ResultRow[]): string {
+  return `${JSON.stringify(rows.map(resolve), null, 2)}\n`;
+}
