@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.js';
 import * as bench from './bench.js';
 import * as selftest from './selftest.js';
 import * as show from './show.js';
+import * as train from './train.js';
 
 const program = new Command()
   .name('kilosecond')
@@ -15,7 +16,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const commands: Array<{ register(p: Command): void }> = [selftest, bench, show];
+const commands: Array<{ register(p: Command): void }> = [train, selftest, bench, show];
 for (const c of commands) c.register(program);
 
 try {

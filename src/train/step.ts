@@ -4,6 +4,7 @@
  */
 import type { Backend } from '../core/backend.js';
 import { Graph } from '../core/graph.js';
+import { add, scale } from '../core/ops/dense.js';
 import { crossEntropy } from '../core/ops/loss.js';
 import { Tensor } from '../core/tensor.js';
 import type { ResNet9 } from '../nn/resnet9.js';
@@ -66,11 +67,16 @@ export function trainStep(
   }
 }
 
-/** Eval-mode logits for a batch, added to `metrics`. No tape is built. */
-export function evalBatch(model: ResNet9, batch: DeviceBatch, metrics: DeviceMetrics): void {
+/**
+ * Eval-mode logits of a batch into `metrics`; with `flipped` (the batch's mirror images) the
+ * logits of both are averaged (flip test-time augmentation). No tape is built.
+ */
+export function evalBatch(model: ResNet9, batch: DeviceBatch, metrics: DeviceMetrics, flipped?: Tensor | false): void {
   const g = new Graph(model.backend, { record: false });
   try {
-    metrics.add(model.forward(g, batch.images, { training: false }), batch.labels);
+    let logits = model.forward(g, batch.images, { training: false });
+    if (flipped) logits = scale(g, add(g, logits, model.forward(g, flipped, { training: false })), 0.5);
+    metrics.add(logits, batch.labels);
   } finally {
     g.dispose();
   }

@@ -1,0 +1,422 @@
+/**
+ * @file The trainer: data in, a trained model and its history out.
+ *
+ * Phases, each timed: data preparation (load the dataset, precompute the augmented epochs when
+ * asked), an optional budget calibration (a few timed steps per candidate width), training
+ * (epochs of trainStep fed by the streaming loader, each followed by a pass over the test set),
+ * and the run folder (checkpoint, metrics). Progress is reported through `TrainHooks`; the trainer
+ * prints nothing and knows nothing of terminals.
+ */
+import { mkdir, appendFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import type { Backend } from '../core/backend.js';
+import { UserError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { createBackend } from '../backends/index.js';
+import { defaultAugment, validateAugment, type AugmentConfig } from '../data/augment.js';
+import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
+import { type Batch, createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
+import { precompute } from '../data/precompute.js';
+import { ResNet9 } from '../nn/resnet9.js';
+import { Sgd } from '../optim/sgd.js';
+import { oneCycle } from '../optim/schedule.js';
+import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
+import { saveCheckpoint } from './checkpoint.js';
+import { DeviceMetrics, evalBatch, trainStep, type DeviceBatch } from './step.js';
+
+export type AugmentMode = 'precomputed' | 'online' | 'none';
+
+export interface TrainConfig {
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  /** Base width; undefined lets the budget planner choose (64 without a budget). */
+  width?: number;
+  lr: number;
+  peakEpoch: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  labelSmoothing: number;
+  augment: AugmentMode;
+  augmentation: AugmentConfig;
+  backend: string;
+  seed: number;
+  dataDir?: string;
+  /** Where precomputed shards go (default: the user cache, so runs reuse them). */
+  shardsDir?: string;
+  out: string;
+  /** Seconds for the whole run; undefined trains `epochs` epochs whatever it takes. */
+  budget?: number;
+  /** Average the logits of each test image and its mirror image. */
+  tta: boolean;
+  /** Test images per evaluation batch. */
+  evalBatchSize: number;
+}
+
+/** The DAWNBench recipe (DESIGN.md §1). */
+export const recipe: Omit<TrainConfig, 'dataset' | 'out'> = {
+  epochs: 25,
+  batchSize: 512,
+  width: 64,
+  lr: 0.4,
+  peakEpoch: 5,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  nesterov: true,
+  labelSmoothing: 0.2,
+  augment: 'precomputed',
+  augmentation: { ...defaultAugment },
+  backend: 'cpu',
+  seed: 0,
+  tta: false,
+  evalBatchSize: 1000,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  train_loss: number;
+  train_accuracy: number;
+  test_loss: number;
+  test_accuracy: number;
+  /** Learning rate at the last step of the epoch. */
+  lr: number;
+  train_seconds: number;
+  eval_seconds: number;
+  images_per_second: number;
+  /** Seconds the steps spent waiting for the loader. */
+  data_wait_seconds: number;
+}
+
+export interface TrainHooks {
+  onPhase?(phase: string): void;
+  onPlan?(plan: BudgetPlan, measurements: StepMeasurement[]): void;
+  onStep?(epoch: number, step: number, steps: number, lr: number): void;
+  onEpoch?(record: EpochRecord, epochs: number): void;
+  /** Polled between steps: true stops training after the current step (Ctrl-C). */
+  shouldStop?(): boolean;
+}
+
+export interface TrainResult {
+  config: TrainConfig;
+  info: DatasetInfo;
+  width: number;
+  plannedEpochs: number;
+  history: EpochRecord[];
+  learningRates: number[];
+  plan?: BudgetPlan;
+  interrupted: boolean;
+  timings: { data_preparation: number; calibration: number; training: number; evaluation: number; total: number };
+  testAccuracy: number;
+  imagesPerSecond: number;
+  backendName: string;
+  checkpoint: string;
+  /** The test set, for reports that show images (Grad-CAM). */
+  test: ImageSet;
+}
+
+/** Seconds since `start` (a performance.now() value). */
+const since = (start: number): number => (performance.now() - start) / 1000;
+
+/** Widths the budget planner may choose from when --width is not given. */
+const candidateWidths = [64, 32, 16];
+
+export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const runStart = performance.now();
+  const info = datasetInfo(config.dataset);
+  validateAugment(config.augmentation, info.height, info.width);
+  await ensureWritable(config.out);
+
+  hooks.onPhase?.('loading data');
+  let phaseStart = performance.now();
+  const data = await loadDataset(config.dataset, { dataDir: config.dataDir, split: 'both' });
+  const trainSet = data.train!;
+  const testSet = data.test!;
+  if (trainSet.count < config.batchSize) {
+    throw new UserError(`--batch-size ${config.batchSize} is larger than the ${trainSet.count} training images`);
+  }
+  let dataSeconds = since(phaseStart);
+
+  const backend = await createBackend(config.backend);
+  try {
+    phaseStart = performance.now();
+    let plan: BudgetPlan | undefined;
+    let width = config.width ?? 64;
+    let epochs = config.epochs;
+    if (config.budget !== undefined) {
+      hooks.onPhase?.('measuring this machine for the budget');
+      const measurements = await measureWidths(backend, info, config, config.width ? [config.width] : candidateWidths);
+      plan = planBudget(measurements, {
+        budgetSeconds: config.budget,
+        elapsedSeconds: since(runStart),
+        // Precomputing runs at tens of thousands of images/s: a small share of an epoch, but counted.
+        prepareSecondsPerEpoch: config.augment === 'precomputed' ? trainSet.count / 20000 : 0,
+        trainCount: trainSet.count,
+        testCount: testSet.count,
+        batchSize: config.batchSize,
+        maxEpochs: config.epochs,
+        minEpochs: 8,
+        reserveSeconds: 15,
+      });
+      if (!plan) {
+        const fastest = Math.min(...measurements.map((m) => m.stepSeconds));
+        throw new UserError(
+          `a budget of ${config.budget} s cannot fit one epoch here: one step takes at least ${fastest.toFixed(2)} s and an epoch has ` +
+            `${Math.floor(trainSet.count / config.batchSize)} steps. Raise --budget, lower --width, or use --backend webgpu on a GPU.`,
+        );
+      }
+      hooks.onPlan?.(plan, measurements);
+      width = plan.width;
+      epochs = plan.epochs;
+    }
+    const calibrationSeconds = since(phaseStart);
+
+    phaseStart = performance.now();
+    const loader = await openLoader(config, info, trainSet, data.sources, epochs, hooks);
+    dataSeconds += since(phaseStart);
+    try {
+      const model = new ResNet9(backend, { inChannels: info.channels, classes: info.classes.length, width }, config.seed);
+      try {
+        const fit = await fitModel(model, loader, testSet, info, config, epochs, hooks);
+        const checkpoint = join(config.out, 'model.safetensors');
+        await saveCheckpoint(checkpoint, model, {
+          dataset: info.name,
+          classes: info.classes,
+          inChannels: info.channels,
+          width,
+          mean: info.mean,
+          std: info.std,
+          inputSize: [info.height, info.width],
+          config: { ...config, width, epochs, trainedEpochs: fit.history.length },
+        });
+        const last = fit.history[fit.history.length - 1];
+        const trainImages = fit.history.reduce((s, r) => s + r.images_per_second * r.train_seconds, 0);
+        return {
+          config,
+          info,
+          width,
+          plannedEpochs: epochs,
+          history: fit.history,
+          learningRates: fit.learningRates,
+          plan,
+          interrupted: fit.interrupted,
+          timings: {
+            data_preparation: dataSeconds,
+            calibration: calibrationSeconds,
+            training: fit.trainSeconds,
+            evaluation: fit.evalSeconds,
+            total: since(runStart),
+          },
+          testAccuracy: last?.test_accuracy ?? 0,
+          imagesPerSecond: fit.trainSeconds > 0 ? trainImages / fit.trainSeconds : 0,
+          backendName: backend.name,
+          checkpoint,
+          test: testSet,
+        };
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      await loader.close();
+    }
+  } finally {
+    backend.dispose();
+  }
+}
+
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    await appendFile(probe, '');
+    await rm(probe);
+  } catch (err) {
+    throw new UserError(`cannot write to --out ${dir}: ${(err as Error).message}`);
+  }
+}
+
+async function openLoader(
+  config: TrainConfig, info: DatasetInfo, train: ImageSet, sources: Record<string, string>, epochs: number, hooks: TrainHooks,
+): Promise<TrainLoader> {
+  const common = { info, batchSize: config.batchSize };
+  if (config.augment === 'none') return createTrainLoader({ ...common, mode: 'none', train, seed: config.seed });
+  if (config.augment === 'online') return createTrainLoader({ ...common, mode: 'online', train, augment: config.augmentation, seed: config.seed });
+  hooks.onPhase?.(`precomputing ${epochs} augmented epoch(s) as TFRecords`);
+  const dir = config.shardsDir ?? join(homedir(), '.cache', 'kilosecond', 'precomputed', `${info.name}-seed${config.seed}`);
+  await precompute({ info, train, sources, outDir: dir, epochs, seed: config.seed, augment: config.augmentation });
+  return createTrainLoader({ ...common, mode: 'precomputed', dir });
+}
+
+/** Time a few training steps of a fresh model per width, plus one evaluation batch. */
+async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainConfig, widths: number[]): Promise<StepMeasurement[]> {
+  const out: StepMeasurement[] = [];
+  const images = Tensor.fromArray(backend, [config.batchSize, info.height, info.width, info.channels],
+    new Float32Array(config.batchSize * info.height * info.width * info.channels).map((_, i) => Math.sin(i)));
+  const labels = Tensor.fromArray(backend, [config.batchSize], Float32Array.from({ length: config.batchSize }, (_, i) => i % info.classes.length));
+  const metrics = new DeviceMetrics(backend);
+  try {
+    for (const width of widths) {
+      const model = new ResNet9(backend, { inChannels: info.channels, classes: info.classes.length, width }, config.seed);
+      const optimiser = new Sgd(model.parameters(), config);
+      try {
+        const timeOf = async (f: () => void): Promise<number> => {
+          const start = performance.now();
+          f();
+          await backend.sync();
+          return since(start);
+        };
+        const step = (): void => trainStep(model, optimiser, { images, labels }, 0, 0);
+        await timeOf(step); // warm-up: first-use allocations, kernel compilation
+        const stepSeconds = Math.min(await timeOf(step), await timeOf(step));
+        const evalSeconds = await timeOf(() => evalBatch(model, { images, labels }, metrics, false));
+        out.push({ width, stepSeconds, evalImagesPerSecond: config.batchSize / evalSeconds });
+      } finally {
+        optimiser.dispose();
+        model.dispose();
+      }
+    }
+  } finally {
+    metrics.dispose();
+    images.dispose();
+    labels.dispose();
+  }
+  return out;
+}
+
+/** Device tensors for batches, one pair per batch size, reused across steps. */
+class BatchUploader {
+  private readonly pairs = new Map<number, DeviceBatch>();
+
+  constructor(private readonly backend: Backend, private readonly info: DatasetInfo) {}
+
+  upload(batch: Batch): DeviceBatch {
+    let pair = this.pairs.get(batch.size);
+    if (!pair) {
+      const { height, width, channels } = this.info;
+      pair = {
+        images: Tensor.empty(this.backend, [batch.size, height, width, channels]),
+        labels: Tensor.empty(this.backend, [batch.size]),
+      };
+      this.pairs.set(batch.size, pair);
+    }
+    pair.images.write(batch.images);
+    pair.labels.write(batch.labels);
+    return pair;
+  }
+
+  dispose(): void {
+    for (const p of this.pairs.values()) {
+      p.images.dispose();
+      p.labels.dispose();
+    }
+  }
+}
+
+/** Mirror NHWC images left-right (test-time augmentation). */
+export function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(images.length);
+  for (let i = 0; i < n * h; i++) {
+    const row = i * w * c;
+    for (let x = 0; x < w; x++) {
+      const src = row + x * c;
+      const dst = row + (w - 1 - x) * c;
+      for (let ch = 0; ch < c; ch++) out[dst + ch] = images[src + ch];
+    }
+  }
+  return out;
+}
+
+async function evaluate(model: ResNet9, test: ImageSet, info: DatasetInfo, config: TrainConfig, uploader: BatchUploader, metrics: DeviceMetrics) {
+  metrics.reset();
+  const flippedTensors = new Map<number, Tensor>();
+  try {
+    for (const batch of testBatches(test, info, config.evalBatchSize)) {
+      const device = uploader.upload(batch);
+      let flipped: Tensor | false = false;
+      if (config.tta) {
+        flipped = flippedTensors.get(batch.size) ?? Tensor.empty(model.backend, device.images.shape);
+        flippedTensors.set(batch.size, flipped);
+        flipped.write(flipImages(batch.images, batch.size, info.height, info.width, info.channels));
+      }
+      evalBatch(model, device, metrics, flipped);
+    }
+    return await metrics.read();
+  } finally {
+    for (const t of flippedTensors.values()) t.dispose();
+  }
+}
+
+async function fitModel(
+  model: ResNet9, loader: TrainLoader, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number, hooks: TrainHooks,
+) {
+  const backend = model.backend;
+  const optimiser = new Sgd(model.parameters(), config);
+  const uploader = new BatchUploader(backend, info);
+  const trainMetrics = new DeviceMetrics(backend);
+  const testMetrics = new DeviceMetrics(backend);
+  const stepsPerEpoch = Math.floor(info.trainCount / config.batchSize);
+  const lrAt = oneCycle({ peak: config.lr, peakEpoch: config.peakEpoch, epochs, stepsPerEpoch });
+  const history: EpochRecord[] = [];
+  const learningRates: number[] = [];
+  const metricsFile = join(config.out, 'metrics.jsonl');
+  await rm(metricsFile, { force: true });
+  let trainSeconds = 0;
+  let evalSeconds = 0;
+  let interrupted = false;
+  try {
+    for (let epoch = 0; epoch < epochs && !interrupted; epoch++) {
+      hooks.onPhase?.(`epoch ${epoch + 1}/${epochs}`);
+      trainMetrics.reset();
+      const start = performance.now();
+      let waited = 0;
+      let step = 0;
+      let lr = 0;
+      const batches = loader.epoch(epoch)[Symbol.asyncIterator]();
+      for (;;) {
+        const waitStart = performance.now();
+        const next = await batches.next();
+        waited += since(waitStart);
+        if (next.done) break;
+        lr = lrAt(epoch * stepsPerEpoch + step);
+        learningRates.push(lr);
+        trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
+        step++;
+        hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
+        if (hooks.shouldStop?.()) {
+          interrupted = true;
+          await batches.return?.(undefined);
+          break;
+        }
+      }
+      const trained = await trainMetrics.read(); // waits for the epoch's queued work
+      const epochTrainSeconds = since(start);
+      trainSeconds += epochTrainSeconds;
+      const evalStart = performance.now();
+      const tested = await evaluate(model, test, info, config, uploader, testMetrics);
+      const epochEvalSeconds = since(evalStart);
+      evalSeconds += epochEvalSeconds;
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        train_loss: trained.loss,
+        train_accuracy: trained.accuracy,
+        test_loss: tested.loss,
+        test_accuracy: tested.accuracy,
+        lr,
+        train_seconds: epochTrainSeconds,
+        eval_seconds: epochEvalSeconds,
+        images_per_second: trained.count / epochTrainSeconds,
+        data_wait_seconds: waited,
+      };
+      history.push(record);
+      await appendFile(metricsFile, `${JSON.stringify(record)}\n`);
+      hooks.onEpoch?.(record, epochs);
+    }
+    return { history, learningRates, trainSeconds, evalSeconds, interrupted };
+  } finally {
+    testMetrics.dispose();
+    trainMetrics.dispose();
+    uploader.dispose();
+    optimiser.dispose();
+  }
+}
