@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
 import * as bench from './bench.js';
+import * as evaluate from './eval.js';
 import * as selftest from './selftest.js';
 import * as show from './show.js';
 import * as train from './train.js';
@@ -16,7 +17,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const commands: Array<{ register(p: Command): void }> = [train, selftest, bench, show];
+const commands: Array<{ register(p: Command): void }> = [train, evaluate, selftest, bench, show];
 for (const c of commands) c.register(program);
 
 try {

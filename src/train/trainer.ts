@@ -16,14 +16,15 @@ import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
 import { defaultAugment, validateAugment, type AugmentConfig } from '../data/augment.js';
 import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
-import { type Batch, createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
+import { createTrainLoader, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { Sgd } from '../optim/sgd.js';
 import { oneCycle } from '../optim/schedule.js';
 import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { DeviceMetrics, evalBatch, trainStep, type DeviceBatch } from './step.js';
+import { BatchUploader, evaluate } from './evaluate.js';
+import { DeviceMetrics, evalBatch, trainStep } from './step.js';
 
 export type AugmentMode = 'precomputed' | 'online' | 'none';
 
@@ -284,69 +285,6 @@ async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainC
   return out;
 }
 
-/** Device tensors for batches, one pair per batch size, reused across steps. */
-class BatchUploader {
-  private readonly pairs = new Map<number, DeviceBatch>();
-
-  constructor(private readonly backend: Backend, private readonly info: DatasetInfo) {}
-
-  upload(batch: Batch): DeviceBatch {
-    let pair = this.pairs.get(batch.size);
-    if (!pair) {
-      const { height, width, channels } = this.info;
-      pair = {
-        images: Tensor.empty(this.backend, [batch.size, height, width, channels]),
-        labels: Tensor.empty(this.backend, [batch.size]),
-      };
-      this.pairs.set(batch.size, pair);
-    }
-    pair.images.write(batch.images);
-    pair.labels.write(batch.labels);
-    return pair;
-  }
-
-  dispose(): void {
-    for (const p of this.pairs.values()) {
-      p.images.dispose();
-      p.labels.dispose();
-    }
-  }
-}
-
-/** Mirror NHWC images left-right (test-time augmentation). */
-export function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(images.length);
-  for (let i = 0; i < n * h; i++) {
-    const row = i * w * c;
-    for (let x = 0; x < w; x++) {
-      const src = row + x * c;
-      const dst = row + (w - 1 - x) * c;
-      for (let ch = 0; ch < c; ch++) out[dst + ch] = images[src + ch];
-    }
-  }
-  return out;
-}
-
-async function evaluate(model: ResNet9, test: ImageSet, info: DatasetInfo, config: TrainConfig, uploader: BatchUploader, metrics: DeviceMetrics) {
-  metrics.reset();
-  const flippedTensors = new Map<number, Tensor>();
-  try {
-    for (const batch of testBatches(test, info, config.evalBatchSize)) {
-      const device = uploader.upload(batch);
-      let flipped: Tensor | false = false;
-      if (config.tta) {
-        flipped = flippedTensors.get(batch.size) ?? Tensor.empty(model.backend, device.images.shape);
-        flippedTensors.set(batch.size, flipped);
-        flipped.write(flipImages(batch.images, batch.size, info.height, info.width, info.channels));
-      }
-      evalBatch(model, device, metrics, flipped);
-    }
-    return await metrics.read();
-  } finally {
-    for (const t of flippedTensors.values()) t.dispose();
-  }
-}
-
 async function fitModel(
   model: ResNet9, loader: TrainLoader, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number, hooks: TrainHooks,
 ) {
@@ -393,7 +331,7 @@ async function fitModel(
       const epochTrainSeconds = since(start);
       trainSeconds += epochTrainSeconds;
       const evalStart = performance.now();
-      const tested = await evaluate(model, test, info, config, uploader, testMetrics);
+      const tested = await evaluate(model, test, info, { batchSize: config.evalBatchSize, tta: config.tta }, uploader, testMetrics);
       const epochEvalSeconds = since(evalStart);
       evalSeconds += epochEvalSeconds;
       const record: EpochRecord = {

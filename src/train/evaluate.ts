@@ -1,0 +1,75 @@
+/**
+ * @file Evaluation on a test set, and the device tensors batches are uploaded into.
+ */
+import type { Backend } from '../core/backend.js';
+import { Tensor } from '../core/tensor.js';
+import type { DatasetInfo, ImageSet } from '../data/datasets.js';
+import { type Batch, testBatches } from '../data/loader.js';
+import type { ResNet9 } from '../nn/resnet9.js';
+import { type DeviceBatch, type DeviceMetrics, evalBatch } from './step.js';
+
+/** Device tensors for batches, one pair per batch size, reused across steps. */
+export class BatchUploader {
+  private readonly pairs = new Map<number, DeviceBatch>();
+
+  constructor(private readonly backend: Backend, private readonly info: DatasetInfo) {}
+
+  upload(batch: Batch): DeviceBatch {
+    let pair = this.pairs.get(batch.size);
+    if (!pair) {
+      const { height, width, channels } = this.info;
+      pair = {
+        images: Tensor.empty(this.backend, [batch.size, height, width, channels]),
+        labels: Tensor.empty(this.backend, [batch.size]),
+      };
+      this.pairs.set(batch.size, pair);
+    }
+    pair.images.write(batch.images);
+    pair.labels.write(batch.labels);
+    return pair;
+  }
+
+  dispose(): void {
+    for (const p of this.pairs.values()) {
+      p.images.dispose();
+      p.labels.dispose();
+    }
+  }
+}
+
+/** Mirror NHWC images left-right (test-time augmentation). */
+export function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+  const out = new Float32Array(images.length);
+  for (let i = 0; i < n * h; i++) {
+    const row = i * w * c;
+    for (let x = 0; x < w; x++) {
+      const src = row + x * c;
+      const dst = row + (w - 1 - x) * c;
+      for (let ch = 0; ch < c; ch++) out[dst + ch] = images[src + ch];
+    }
+  }
+  return out;
+}
+
+/** Accuracy and mean loss of `model` (eval mode) over a test set. */
+export async function evaluate(
+  model: ResNet9, test: ImageSet, info: DatasetInfo, o: { batchSize: number; tta: boolean }, uploader: BatchUploader, metrics: DeviceMetrics,
+): Promise<{ accuracy: number; loss: number; count: number }> {
+  metrics.reset();
+  const flippedTensors = new Map<number, Tensor>();
+  try {
+    for (const batch of testBatches(test, info, o.batchSize)) {
+      const device = uploader.upload(batch);
+      let flipped: Tensor | false = false;
+      if (o.tta) {
+        flipped = flippedTensors.get(batch.size) ?? Tensor.empty(model.backend, device.images.shape);
+        flippedTensors.set(batch.size, flipped);
+        flipped.write(flipImages(batch.images, batch.size, info.height, info.width, info.channels));
+      }
+      evalBatch(model, device, metrics, flipped);
+    }
+    return await metrics.read();
+  } finally {
+    for (const t of flippedTensors.values()) t.dispose();
+  }
+}
