@@ -2,11 +2,30 @@
  * @file `kilosecond bench …`: measurements. `bench engine` times training steps on synthetic data.
  */
 import type { Command } from 'commander';
+import { benchDatasets } from '../bench/datasets.js';
 import { benchEngine } from '../bench/engine.js';
+import { datasetInfo, type DatasetName } from '../data/datasets.js';
 import { positiveInt } from './options.js';
+import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
+import { jsonHooks, terminalHooks } from './train.js';
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure kilosecond on this machine');
+  const datasets = bench
+    .command('datasets', { isDefault: true })
+    .description("the seed's table: the recipe on MNIST, Fashion-MNIST and CIFAR-10 (results.md, results.json, a report per dataset)")
+    .option('--out <dir>', 'folder for the table, the figure and one run folder per dataset', 'runs/bench')
+    .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10');
+  addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string }) => {
+    const names = o.datasets.split(',').map((d) => datasetInfo(d.trim()).name as DatasetName);
+    const { table } = await benchDatasets({
+      config: configFromFlags(o),
+      out: o.out,
+      datasets: names,
+      hooks: () => (process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
+    });
+    process.stdout.write(`${table}\nResults, figure and reports in ${o.out}\n`);
+  });
   bench
     .command('engine')
     .description('ResNet-9 training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')

@@ -94,6 +94,8 @@ export interface TrainHooks {
   onPhase?(phase: string): void;
   onPlan?(plan: BudgetPlan, measurements: StepMeasurement[]): void;
   onStep?(epoch: number, step: number, steps: number, lr: number): void;
+  /** Running training accuracy and loss of the epoch so far, read back a few times per epoch. */
+  onRunningMetrics?(epoch: number, accuracy: number, loss: number): void;
   onEpoch?(record: EpochRecord, epochs: number): void;
   /** Polled between steps: true stops training after the current step (Ctrl-C). */
   shouldStop?(): boolean;
@@ -127,7 +129,6 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   const runStart = performance.now();
   const info = datasetInfo(config.dataset);
   validateAugment(config.augmentation, info.height, info.width);
-  await ensureWritable(config.out);
 
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
@@ -138,6 +139,7 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
     throw new UserError(`--batch-size ${config.batchSize} is larger than the ${trainSet.count} training images`);
   }
   let dataSeconds = since(phaseStart);
+  await ensureWritable(config.out);
 
   const backend = await createBackend(config.backend);
   try {
@@ -294,6 +296,7 @@ async function fitModel(
   const trainMetrics = new DeviceMetrics(backend);
   const testMetrics = new DeviceMetrics(backend);
   const stepsPerEpoch = Math.floor(info.trainCount / config.batchSize);
+  const readEvery = Math.max(1, Math.ceil(stepsPerEpoch / 8));
   const lrAt = oneCycle({ peak: config.lr, peakEpoch: config.peakEpoch, epochs, stepsPerEpoch });
   const history: EpochRecord[] = [];
   const learningRates: number[] = [];
@@ -321,6 +324,11 @@ async function fitModel(
         trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
         step++;
         hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
+        if (hooks.onRunningMetrics && step % readEvery === 0) {
+          // Not awaited: the read completes when the device gets there, and the loop goes on queueing steps.
+          const e = epoch;
+          void trainMetrics.read().then((m) => hooks.onRunningMetrics?.(e, m.accuracy, m.loss));
+        }
         if (hooks.shouldStop?.()) {
           interrupted = true;
           await batches.return?.(undefined);

@@ -1,0 +1,107 @@
+/**
+ * @file `kilosecond explain MODEL --dataset D --out DIR`: Grad-CAM heatmaps of chosen test
+ * images as a PNG grid (DIR/gradcam.png), optionally beside a second model's (`--compare`), and
+ * the maps themselves as safetensors (`--save-cams`).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { createBackend } from '../backends/index.js';
+import { UserError } from '../core/errors.js';
+import { datasetInfo, loadDataset, type DatasetInfo } from '../data/datasets.js';
+import { writeFileAtomic } from '../data/atomic.js';
+import { writeSafetensors } from '../nn/safetensors.js';
+import { checkModelFitsDataset, explainImages, explanationTensors, loadModelToExplain, type ModelToExplain } from '../explain/explain.js';
+import { selectImages } from '../explain/select.js';
+import { positiveInt } from './options.js';
+
+interface ExplainOptions {
+  dataset: string;
+  dataDir?: string;
+  images: number;
+  class?: string;
+  target?: string;
+  compare?: string;
+  names?: string;
+  backend: string;
+  seed: number;
+  batchSize: number;
+  out: string;
+  saveCams?: string;
+}
+
+/** A class given by number or by name ('7', 'Sneaker'), checked against the dataset. */
+function classIndex(option: string, text: string, info: DatasetInfo): number {
+  const byName = info.classes.findIndex((name) => name.toLowerCase() === text.toLowerCase());
+  if (byName >= 0) return byName;
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 0 && n < info.classes.length) return n;
+  throw new UserError(`${option} ${text}: out of range; ${info.name} has classes 0..${info.classes.length - 1} (${info.classes.join(', ')})`);
+}
+
+function columnNames(o: ExplainOptions, paths: string[]): string[] {
+  if (o.names === undefined) return paths;
+  const names = o.names.split(',').map((s) => s.trim());
+  if (names.length !== paths.length || names.some((s) => s === '')) {
+    throw new UserError(`--names '${o.names}': give ${paths.length} comma-separated name(s), one per model (${paths.join(', ')})`);
+  }
+  return names;
+}
+
+function seedValue(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new InvalidArgumentError(`--seed takes a whole number from 0 to 2^32-1, not '${text}'.`);
+  return n;
+}
+
+async function explain(modelPath: string, o: ExplainOptions): Promise<void> {
+  const info = datasetInfo(o.dataset);
+  const onlyClass = o.class === undefined ? undefined : classIndex('--class', o.class, info);
+  const target = o.target === undefined ? undefined : classIndex('--target', o.target, info);
+  const paths = o.compare === undefined ? [modelPath] : [modelPath, o.compare];
+  const names = columnNames(o, paths);
+  const backend = await createBackend(o.backend);
+  const models: ModelToExplain[] = [];
+  try {
+    paths.forEach((path, k) => {
+      const { model, meta } = loadModelToExplain(path, backend);
+      models.push({ name: names[k]!, model, meta });
+      checkModelFitsDataset(meta, info, path);
+    });
+    const { test } = await loadDataset(info.name, { split: 'test', ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+    const indices = selectImages(test!.labels, { count: o.images, classes: info.classes.length, seed: o.seed, ...(onlyClass === undefined ? {} : { onlyClass }) });
+    const e = await explainImages(models, { info, test: test!, indices, batchSize: o.batchSize, ...(target === undefined ? {} : { target }) });
+    await mkdir(o.out, { recursive: true });
+    const figurePath = join(o.out, 'gradcam.png');
+    await writeFileAtomic(figurePath, e.figure);
+    const scores = e.models.map((m) => `${m.name}: ${m.predictions.filter((p, i) => p === e.labels[i]).length}/${indices.length} correct`);
+    process.stdout.write(`wrote ${figurePath}: ${indices.length} ${info.name} test images; ${scores.join(', ')}\n`);
+    if (o.saveCams !== undefined) {
+      writeSafetensors(o.saveCams, explanationTensors(e), { format: 'kilosecond-gradcam', dataset: info.name, models: JSON.stringify(paths), names: JSON.stringify(names) });
+      process.stdout.write(`wrote ${o.saveCams}: cams [${indices.length}, ${e.height}, ${e.width}] per model\n`);
+    }
+  } finally {
+    for (const m of models) m.model.dispose();
+    backend.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('explain')
+    .description('Grad-CAM heatmaps of test images (where the model looks), as a PNG grid; --compare puts two models side by side')
+    .argument('<model>', 'checkpoint (model.safetensors) written by `kilosecond train`')
+    .requiredOption('--dataset <name>', 'mnist, fashion-mnist or cifar10: the dataset the model was trained on')
+    .requiredOption('--out <dir>', 'folder for gradcam.png')
+    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
+    .option('--images <n>', 'how many test images (chosen by class in turn, seeded)', positiveInt('--images'), 10)
+    .option('--class <c>', 'only test images of this class (number or name)')
+    .option('--target <c>', 'explain this class (number or name) instead of each prediction')
+    .option('--compare <model2>', 'a second checkpoint, shown beside the first (e.g. trained without augmentation)')
+    .option('--names <a,b>', "column titles, e.g. 'with augmentation,without augmentation' (default: the paths)")
+    .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
+    .option('--seed <s>', 'picks the images', seedValue, 0)
+    .option('--batch-size <n>', 'images per Grad-CAM pass', positiveInt('--batch-size'), 64)
+    .option('--save-cams <file>', 'also write indices, targets and cams [N, H, W] as safetensors')
+    .action(explain);
+}

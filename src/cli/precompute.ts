@@ -1,0 +1,97 @@
+/**
+ * @file `kilosecond precompute <dataset> --epochs N --out DIR`: every epoch's augmented, shuffled
+ * training set as TFRecord shards plus manifest.json (see src/data/precompute.ts), for
+ * `train --augment precomputed`. Progress: a bar on a terminal, JSON lines otherwise.
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import { InvalidArgumentError, type Command } from 'commander';
+import { defaultAugment, type AugmentConfig } from '../data/augment.js';
+import { datasetInfo, loadDataset } from '../data/datasets.js';
+import { defaultShardSize, precompute } from '../data/precompute.js';
+import { positiveInt } from './options.js';
+
+interface PrecomputeCliOptions {
+  epochs: number;
+  out: string;
+  dataDir?: string;
+  seed: number;
+  shardSize: number;
+  crop: boolean;
+  pad: number;
+  flip: boolean;
+  cutout: number;
+  cutoutCount: number;
+  verify: boolean;
+  download: boolean;
+}
+
+function wholeNumber(option: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${option} takes a whole number from 0 to ${max}, not '${value}'.`);
+    return n;
+  };
+}
+
+/** Reports progress as a bar on a terminal, or as one JSON line per step for logs and pipes. */
+function progressReporter(stage: string): { update(done: number, total: number): void; stop(): void } {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({ format: `${stage} [{bar}] {percentage}% {value}/{total} {eta_formatted}`, stream: process.stderr }, Presets.shades_classic);
+    let started = false;
+    return {
+      update(done, total) {
+        if (!started) { bar.start(Number.isFinite(total) ? total : 0, 0); started = true; }
+        bar.update(done);
+      },
+      stop() { if (started) bar.stop(); },
+    };
+  }
+  let lastPercent = -1;
+  return {
+    update(done, total) {
+      const percent = Number.isFinite(total) && total > 0 ? Math.floor((100 * done) / total) : -1;
+      if (percent === lastPercent) return;
+      lastPercent = percent;
+      process.stderr.write(`${JSON.stringify({ stage, done, total: Number.isFinite(total) ? total : null })}\n`);
+    },
+    stop() {},
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('precompute')
+    .description('write every epoch\'s augmented, shuffled training set as TFRecord shards and a manifest.json')
+    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
+    .requiredOption('--epochs <n>', 'epochs to precompute', positiveInt('--epochs'))
+    .requiredOption('--out <dir>', 'folder for the shards and manifest.json (reused when the config is the same)')
+    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
+    .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), 0)
+    .option('--shard-size <k>', 'records per shard', positiveInt('--shard-size'), defaultShardSize)
+    .option('--no-crop', 'no pad-and-random-crop')
+    .option('--pad <n>', 'reflect padding on each side before the random crop', wholeNumber('--pad', 16), defaultAugment.pad)
+    .option('--no-flip', 'no random horizontal flip')
+    .option('--cutout <n>', 'side of the cutout square in pixels (0 = no cutout)', wholeNumber('--cutout', 32), defaultAugment.cutout)
+    .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount)
+    .option('--no-verify', 'skip the md5 check of the dataset files')
+    .option('--no-download', 'never download missing dataset files')
+    .action(async (dataset: string, o: PrecomputeCliOptions) => {
+      const info = datasetInfo(dataset);
+      const download = progressReporter('download');
+      const loaded = await loadDataset(info.name, {
+        split: 'train', verify: o.verify, download: o.download, onProgress: (d, t) => download.update(d, t),
+        ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+      }).finally(() => download.stop());
+      const augment: AugmentConfig = { crop: o.crop, pad: o.crop ? o.pad : 0, flip: o.flip, cutout: o.cutout, cutoutCount: o.cutout > 0 ? o.cutoutCount : 0 };
+      const bar = progressReporter('precompute');
+      const started = performance.now();
+      const { manifest, reusedEpochs } = await precompute({
+        info, train: loaded.train!, sources: loaded.sources, outDir: o.out, epochs: o.epochs, seed: o.seed,
+        augment, shardSize: o.shardSize, onProgress: (d, t) => bar.update(d, t),
+      }).finally(() => bar.stop());
+      const seconds = (performance.now() - started) / 1000;
+      const shards = manifest.epochs.reduce((n, e) => n + e.length, 0);
+      process.stdout.write(`${o.out}: ${manifest.epochs.length} epochs of ${info.name} in ${shards} shards` +
+        `${reusedEpochs > 0 ? ` (${reusedEpochs} reused from an earlier run)` : ''}, ${seconds.toFixed(1)} s\n`);
+    });
+}
