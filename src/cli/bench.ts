@@ -2,8 +2,6 @@
  * @file `kilosecond bench …`: measurements. `bench engine` times training steps on synthetic data.
  */
 import type { Command } from 'commander';
-import { benchDatasets } from '../bench/datasets.js';
-import { benchEngine } from '../bench/engine.js';
 import { datasetInfo, type DatasetName } from '../data/datasets.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
@@ -17,6 +15,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'folder for the table, the figure and one run folder per dataset', 'runs/bench')
     .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10');
   addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string }) => {
+    const { benchDatasets } = await import('../bench/datasets.js');
     const names = o.datasets.split(',').map((d) => datasetInfo(d.trim()).name as DatasetName);
     const { table } = await benchDatasets({
       config: configFromFlags(o),
@@ -36,6 +35,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 2)
     .option('--json', 'end with one JSON line {"train_img_s": …, "peak_rss_mb": …}')
     .action(async (o: { backend: string; width: number; batchSize: number; steps: number; warmup: number; json?: boolean }) => {
+      const { benchEngine } = await import('../bench/engine.js');
       const r = await benchEngine(o);
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {

@@ -3,9 +3,6 @@
  * several augmented versions, captioned with class names; a look at what the network sees.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { datasetInfo, loadDataset } from '../data/datasets.js';
-import { augmentationSampleGrid } from '../report/augmentation-samples.js';
-import { writeImageGrid } from '../report/image-grid.js';
 
 interface ShowOptions {
   out: string;
@@ -43,6 +40,10 @@ export function register(program: Command): void {
     .option('--augmentations <k>', 'augmented versions beside each image', integerIn(0, 16), 5)
     .option('--seed <s>', 'picks the images and the augmentations', integerIn(0, 2 ** 32 - 1), 0)
     .action(async (dataset: string, o: ShowOptions) => {
+      // Loaded here, not at start-up: drawing pulls in the canvas library.
+      const { datasetInfo, loadDataset } = await import('../data/datasets.js');
+      const { augmentationSampleGrid } = await import('../report/augmentation-samples.js');
+      const { writeImageGrid } = await import('../report/image-grid.js');
       const info = datasetInfo(dataset);
       const loaded = await loadDataset(info.name, { split: o.split, ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
       const set = loaded[o.split]!;

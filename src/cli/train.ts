@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { datasetNames } from '../data/datasets.js';
-import { writeRunReport } from '../report/run-report.js';
-import { train, type TrainConfig, type TrainHooks } from '../train/trainer.js';
+import type { TrainConfig, TrainHooks } from '../train/trainer.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 
 export function register(program: Command): void {
@@ -14,8 +13,10 @@ export function register(program: Command): void {
     .command('train')
     .description('train ResNet-9 on a dataset with the DAWNBench recipe and write a run folder (checkpoint, metrics, curves, report)')
     .addArgument(program.createArgument('<dataset>', 'dataset').choices(datasetNames))
-    .option('--out <dir>', 'run folder (default runs/<dataset>-<time>)');
-  addRecipeOptions(command).action(async (dataset: TrainConfig['dataset'], flags: RecipeFlags & { out?: string }) => {
+    .option('--out <dir>', 'run folder (default runs/<dataset>-<time>)')
+    .option('--no-report', 'skip the charts and report.html (the checkpoint, metrics.jsonl and summary.json are still written)');
+  addRecipeOptions(command).action(async (dataset: TrainConfig['dataset'], flags: RecipeFlags & { out?: string; report: boolean }) => {
+    const { train } = await import('../train/trainer.js');
     const config: TrainConfig = {
       ...configFromFlags(flags),
       dataset,
@@ -31,10 +32,14 @@ export function register(program: Command): void {
     try {
       const hooks = process.stderr.isTTY ? terminalHooks(config.batchSize) : jsonHooks();
       const result = await train(config, { ...hooks, shouldStop: () => stopRequested });
-      const report = await writeRunReport(result, { command: ['kilosecond', ...process.argv.slice(2)].join(' ') });
+      let where = `Run folder: ${config.out}`;
+      if (flags.report) {
+        const { writeRunReport } = await import('../report/run-report.js');
+        where = `Report: ${await writeRunReport(result, { command: ['kilosecond', ...process.argv.slice(2)].join(' ') })}`;
+      }
       const acc = (100 * result.testAccuracy).toFixed(2);
       process.stdout.write(`${result.info.name}: test accuracy ${acc}% after ${result.history.length} epoch(s), ` +
-        `${result.timings.total.toFixed(0)} s in total (${result.timings.training.toFixed(0)} s training). Report: ${report}\n`);
+        `${result.timings.total.toFixed(0)} s in total (${result.timings.training.toFixed(0)} s training). ${where}\n`);
     } finally {
       process.off('SIGINT', onSigint);
     }

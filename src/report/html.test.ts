@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { EpochMetrics } from './curves.js';
-import { describeEnvironment } from './environment.js';
+import { describeEnvironment } from '../train/environment.js';
 import { escapeHtml, renderReportHtml, writeReport, type ReportData } from './html.js';
 import { imageGridPng } from './image-grid.js';
 

@@ -9,15 +9,8 @@ import { writeFileAtomic } from '../data/atomic.js';
 import { lineChartSvg, type ChartSpec } from './charts.js';
 import { datasetComparison, learningRateChart, trainingCurves, type RunHistory } from './curves.js';
 import { RESULT_COLUMNS, resultCells, type ResultRow } from './results-table.js';
+import type { EnvironmentInfo } from '../train/environment.js';
 
-export interface EnvironmentInfo {
-  cpu: string;
-  /** 'cpu' or 'webgpu', with the adapter when there is one. */
-  backend: string;
-  device?: string;
-  /** e.g. { kilosecond: '0.1.0', node: 'v20.20.2', dawn: '...' } */
-  versions: Record<string, string>;
-}
 
 /** Wall-clock seconds per phase of a run. */
 export interface TimeBreakdown {

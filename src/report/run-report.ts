@@ -2,18 +2,13 @@
  * @file The run folder's human side: summary.json, the curves (SVG and PNG) and report.html,
  * all made from a TrainResult. The trainer has already written model.safetensors and metrics.jsonl.
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../data/atomic.js';
 import type { TrainResult } from '../train/trainer.js';
 import { augmentationSampleGrid } from './augmentation-samples.js';
 import { learningRateChart, trainingCurves, type RunHistory } from './curves.js';
 import { writeChart } from './charts.js';
-import { describeEnvironment } from './environment.js';
 import { type Figure, type ReportData, writeReport } from './html.js';
 import { imageGridPng } from './image-grid.js';
-
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export function runHistory(result: TrainResult): RunHistory {
   return {
@@ -34,26 +29,9 @@ export interface RunReportExtras {
   gradcam?: Figure[];
 }
 
-/** Write summary.json, curves.{svg,png}, learning-rate.{svg,png} and report.html into the run folder. */
+/** Write curves.{svg,png}, learning-rate.{svg,png} and report.html into the run folder. */
 export async function writeRunReport(result: TrainResult, extras: RunReportExtras = {}): Promise<string> {
   const dir = result.config.out;
-  const environment = describeEnvironment(result.backendName, { kilosecond: version });
-  const summary = {
-    dataset: result.info.name,
-    test_accuracy: result.testAccuracy,
-    epochs: result.history.length,
-    planned_epochs: result.plannedEpochs,
-    width: result.width,
-    interrupted: result.interrupted,
-    train_seconds: result.timings.training,
-    total_seconds: result.timings.total,
-    time_breakdown: result.timings,
-    images_per_second: result.imagesPerSecond,
-    budget_plan: result.plan ?? null,
-    config: { ...result.config, width: result.width, epochs: result.plannedEpochs },
-    environment,
-  };
-  await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const history = runHistory(result);
   if (history.epochs.length > 0) await writeChart(join(dir, 'curves'), trainingCurves(history));
   if (result.learningRates.length > 0) await writeChart(join(dir, 'learning-rate'), learningRateChart(result.learningRates));
@@ -80,7 +58,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
       'flip test-time augmentation': result.config.tta,
       'budget plan': result.plan?.reason ?? null,
     },
-    environment,
+    environment: result.environment,
     timings: { dataPreparation: result.timings.data_preparation + result.timings.calibration, training: result.timings.training, evaluation: result.timings.evaluation },
     results: { epochs: result.history.length, testAccuracy: result.testAccuracy, testLoss: result.history.at(-1)?.test_loss, imagesPerSecond: result.imagesPerSecond },
     history,

@@ -23,6 +23,8 @@ import { Sgd } from '../optim/sgd.js';
 import { oneCycle } from '../optim/schedule.js';
 import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
+import { writeFileAtomic } from '../data/atomic.js';
 import { BatchUploader, evaluate } from './evaluate.js';
 import { DeviceMetrics, evalBatch, trainStep } from './step.js';
 
@@ -102,6 +104,7 @@ export interface TrainHooks {
 }
 
 export interface TrainResult {
+  environment: EnvironmentInfo;
   config: TrainConfig;
   info: DatasetInfo;
   width: number;
@@ -193,9 +196,9 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
           inputSize: [info.height, info.width],
           config: { ...config, width, epochs, trainedEpochs: fit.history.length },
         });
-        const last = fit.history[fit.history.length - 1];
         const trainImages = fit.history.reduce((s, r) => s + r.images_per_second * r.train_seconds, 0);
-        return {
+        const result: TrainResult = {
+          environment: describeEnvironment(backend.name, { kilosecond: kilosecondVersion }),
           config,
           info,
           width,
@@ -211,12 +214,14 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
             evaluation: fit.evalSeconds,
             total: since(runStart),
           },
-          testAccuracy: last?.test_accuracy ?? 0,
+          testAccuracy: fit.history.at(-1)?.test_accuracy ?? 0,
           imagesPerSecond: fit.trainSeconds > 0 ? trainImages / fit.trainSeconds : 0,
           backendName: backend.name,
           checkpoint,
           test: testSet,
         };
+        await writeSummary(result);
+        return result;
       } finally {
         model.dispose();
       }
@@ -226,6 +231,27 @@ export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promis
   } finally {
     backend.dispose();
   }
+}
+
+/** summary.json: the run's results and settings for programs (the report is for people). */
+async function writeSummary(r: TrainResult): Promise<void> {
+  const summary = {
+    dataset: r.info.name,
+    test_accuracy: r.testAccuracy,
+    epochs: r.history.length,
+    planned_epochs: r.plannedEpochs,
+    width: r.width,
+    interrupted: r.interrupted,
+    train_seconds: r.timings.training,
+    total_seconds: r.timings.total,
+    time_breakdown: r.timings,
+    images_per_second: r.imagesPerSecond,
+    data_wait_seconds: r.history.reduce((s, e) => s + e.data_wait_seconds, 0),
+    budget_plan: r.plan ?? null,
+    config: { ...r.config, width: r.width, epochs: r.plannedEpochs },
+    environment: r.environment,
+  };
+  await writeFileAtomic(join(r.config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 async function ensureWritable(dir: string): Promise<void> {
