@@ -7,8 +7,10 @@
  * under CI (CI=true), where the native addon is built and WebGPU runs on SwiftShader.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import type { Backend } from '../core/backend.js';
 import { Graph } from '../core/graph.js';
@@ -21,12 +23,33 @@ import { Tensor } from '../core/tensor.js';
 import { readSafetensors, requireF32 } from '../nn/safetensors.js';
 import { hwioToOihw, oihwToHwio } from '../nn/state-dict.js';
 import { Tolerance, nchwToNhwc, relativeError, runFixture } from '../selftest/fixture.js';
-import { fixturesDir } from '../testing/paths.js';
+import { torchAvailable } from '../bench/peers.js';
+import { fixturesDir, repoRoot } from '../testing/paths.js';
 import { createBackend } from './index.js';
 import { ensureSoftwareVulkan } from '../testing/vulkan.js';
 
-const modelFixtures = readdirSync(fixturesDir).filter((d) => existsSync(join(fixturesDir, d, 'model.safetensors')));
-const opsPath = join(fixturesDir, modelFixtures[0], 'ops.safetensors');
+const sharedFixtures = readdirSync(fixturesDir)
+  .filter((d) => existsSync(join(fixturesDir, d, 'model.safetensors')))
+  .map((d) => join(fixturesDir, d));
+const opsPath = join(sharedFixtures[0], 'ops.safetensors');
+
+/**
+ * Shapes the shared fixtures do not cover (1-channel 28x28 inputs, odd batches, other widths),
+ * made by PyTorch with scripts/make_fixture.py. CI installs python3-torch, so there they must exist.
+ */
+function generatedFixtures(): string[] {
+  if (!torchAvailable()) {
+    if (process.env.CI) throw new Error('python3-torch is missing: CI must install it to generate fixtures');
+    return [];
+  }
+  const root = mkdtempSync(join(tmpdir(), 'kilosecond-fixtures-'));
+  return [[4, 1, 28, 3], [6, 3, 32, 5], [2, 3, 20, 1]].map(([width, channels, size, batch]) => {
+    const dir = join(root, `resnet9-w${width}-c${channels}-${size}-b${batch}`);
+    execFileSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'make_fixture.py'), dir, ...[width, channels, size, batch].map(String)]);
+    return dir;
+  });
+}
+const modelFixtures = [...sharedFixtures, ...generatedFixtures()];
 
 function nhwcToNchw(x: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
   const out = new Float32Array(x.length);
@@ -138,9 +161,9 @@ for (const name of ['reference', 'cpu', 'webgpu']) {
       }));
 
     for (const fixture of modelFixtures) {
-      it(`ResNet-9 fixture ${fixture}: forward, gradients, two SGD steps, eval, Grad-CAM`, async (t) => {
+      it(`ResNet-9 fixture ${basename(fixture)}: forward, gradients, two SGD steps, eval, Grad-CAM`, async (t) => {
         if (!backend) return t.skip(skipReason ?? 'unavailable');
-        const failed = (await runFixture(join(fixturesDir, fixture), backend)).filter((c) => !c.ok);
+        const failed = (await runFixture(fixture, backend)).filter((c) => !c.ok);
         assert.deepEqual(failed.map((c) => `${c.name}: ${c.relError} > ${c.tolerance}`), []);
       });
     }
