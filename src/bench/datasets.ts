@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { datasetNames, type DatasetName } from '../data/datasets.js';
 import { writeChart } from '../report/charts.js';
 import { datasetComparison, type RunHistory } from '../report/curves.js';

@@ -7,7 +7,7 @@ import { createBackend } from '../backends/index.js';
 import { Tensor } from '../core/tensor.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { Sgd } from '../optim/sgd.js';
-import { Sfc32 } from '../data/prng.js';
+import { Sfc32 } from '../core/random.js';
 import { trainStep } from '../train/step.js';
 
 export interface EngineBenchOptions {

@@ -26,6 +26,16 @@ export function register(program: Command): void {
     process.stdout.write(`${table}\nResults, figure and reports in ${o.out}\n`);
   });
   bench
+    .command('data')
+    .description('data pipeline throughput: precompute, shard reading, online augmentation, and how long a step waits')
+    .option('--images <n>', 'images per generated training set', positiveInt('--images'), 20000)
+    .option('--batch-size <n>', 'images per batch', positiveInt('--batch-size'), 512)
+    .option('--step-ms <ms>', 'simulated training step for the wait measurement', positiveInt('--step-ms'), 100)
+    .action(async (o: { images: number; batchSize: number; stepMs: number }) => {
+      const { runDataBenchmark } = await import('../bench/data.js');
+      await runDataBenchmark(o);
+    });
+  bench
     .command('engine')
     .description('ResNet-9 training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
     .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')

@@ -4,15 +4,13 @@
  * the maps themselves as safetensors (`--save-cams`).
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import { datasetInfo, loadDataset, type DatasetInfo } from '../data/datasets.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { writeSafetensors } from '../nn/safetensors.js';
-import { checkModelFitsDataset, explainImages, explanationTensors, loadModelToExplain, type ModelToExplain } from '../explain/explain.js';
-import { selectImages } from '../explain/select.js';
 import { positiveInt } from './options.js';
 
 interface ExplainOptions {
@@ -39,8 +37,12 @@ function classIndex(option: string, text: string, info: DatasetInfo): number {
   throw new UserError(`${option} ${text}: out of range; ${info.name} has classes 0..${info.classes.length - 1} (${info.classes.join(', ')})`);
 }
 
+/** --names, or the files' names (their paths where the names coincide, e.g. two model.safetensors). */
 function columnNames(o: ExplainOptions, paths: string[]): string[] {
-  if (o.names === undefined) return paths;
+  if (o.names === undefined) {
+    const names = paths.map((p) => basename(p));
+    return new Set(names).size === names.length ? names : paths;
+  }
   const names = o.names.split(',').map((s) => s.trim());
   if (names.length !== paths.length || names.some((s) => s === '')) {
     throw new UserError(`--names '${o.names}': give ${paths.length} comma-separated name(s), one per model (${paths.join(', ')})`);
@@ -54,34 +56,35 @@ function seedValue(text: string): number {
   return n;
 }
 
-async function explain(modelPath: string, o: ExplainOptions): Promise<void> {
+async function explain(modelPath: string, o: ExplainOptions, command: Command): Promise<void> {
+  // Commander's output hook: process.stdout unless a caller (a test) configured another.
+  const print = (text: string) => command.configureOutput().writeOut!(text);
   const info = datasetInfo(o.dataset);
   const onlyClass = o.class === undefined ? undefined : classIndex('--class', o.class, info);
   const target = o.target === undefined ? undefined : classIndex('--target', o.target, info);
   const paths = o.compare === undefined ? [modelPath] : [modelPath, o.compare];
   const names = columnNames(o, paths);
+  const { test } = await loadDataset(info.name, { split: 'test', ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+  // Loaded here, not at start-up: drawing the figure pulls in the canvas library.
+  const { explainCheckpoints, explanationTensors } = await import('../explain/explain.js');
   const backend = await createBackend(o.backend);
-  const models: ModelToExplain[] = [];
   try {
-    paths.forEach((path, k) => {
-      const { model, meta } = loadModelToExplain(path, backend);
-      models.push({ name: names[k]!, model, meta });
-      checkModelFitsDataset(meta, info, path);
+    const e = await explainCheckpoints({
+      checkpoints: paths.map((path, k) => ({ path, name: names[k]! })),
+      backend, info, test: test!, images: o.images, seed: o.seed, batchSize: o.batchSize,
+      ...(onlyClass === undefined ? {} : { onlyClass }),
+      ...(target === undefined ? {} : { target }),
     });
-    const { test } = await loadDataset(info.name, { split: 'test', ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
-    const indices = selectImages(test!.labels, { count: o.images, classes: info.classes.length, seed: o.seed, ...(onlyClass === undefined ? {} : { onlyClass }) });
-    const e = await explainImages(models, { info, test: test!, indices, batchSize: o.batchSize, ...(target === undefined ? {} : { target }) });
     await mkdir(o.out, { recursive: true });
     const figurePath = join(o.out, 'gradcam.png');
     await writeFileAtomic(figurePath, e.figure);
-    const scores = e.models.map((m) => `${m.name}: ${m.predictions.filter((p, i) => p === e.labels[i]).length}/${indices.length} correct`);
-    process.stdout.write(`wrote ${figurePath}: ${indices.length} ${info.name} test images; ${scores.join(', ')}\n`);
+    const scores = e.models.map((m) => `${m.name}: ${m.predictions.filter((p, i) => p === e.labels[i]).length}/${e.indices.length} correct`);
+    print(`wrote ${figurePath}: ${e.indices.length} ${info.name} test images; ${scores.join(', ')}\n`);
     if (o.saveCams !== undefined) {
       writeSafetensors(o.saveCams, explanationTensors(e), { format: 'kilosecond-gradcam', dataset: info.name, models: JSON.stringify(paths), names: JSON.stringify(names) });
-      process.stdout.write(`wrote ${o.saveCams}: cams [${indices.length}, ${e.height}, ${e.width}] per model\n`);
+      print(`wrote ${o.saveCams}: cams [${e.indices.length}, ${e.height}, ${e.width}] per model\n`);
     }
   } finally {
-    for (const m of models) m.model.dispose();
     backend.dispose();
   }
 }
@@ -98,7 +101,7 @@ export function register(program: Command): void {
     .option('--class <c>', 'only test images of this class (number or name)')
     .option('--target <c>', 'explain this class (number or name) instead of each prediction')
     .option('--compare <model2>', 'a second checkpoint, shown beside the first (e.g. trained without augmentation)')
-    .option('--names <a,b>', "column titles, e.g. 'with augmentation,without augmentation' (default: the paths)")
+    .option('--names <a,b>', "column titles, e.g. 'with augmentation,without augmentation' (default: the file names)")
     .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
     .option('--seed <s>', 'picks the images', seedValue, 0)
     .option('--batch-size <n>', 'images per Grad-CAM pass', positiveInt('--batch-size'), 64)

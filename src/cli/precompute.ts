@@ -6,8 +6,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultAugment, type AugmentConfig } from '../data/augment.js';
-import { datasetInfo, loadDataset } from '../data/datasets.js';
-import { defaultShardSize, precompute } from '../data/precompute.js';
+import { defaultShardSize } from '../data/manifest.js';
 import { positiveInt } from './options.js';
 
 interface PrecomputeCliOptions {
@@ -76,6 +75,9 @@ export function register(program: Command): void {
     .option('--no-verify', 'skip the md5 check of the dataset files')
     .option('--no-download', 'never download missing dataset files')
     .action(async (dataset: string, o: PrecomputeCliOptions) => {
+      // Loaded here, not at start-up: other commands need not pay for them.
+      const { datasetInfo, loadDataset } = await import('../data/datasets.js');
+      const { precompute } = await import('../data/precompute.js');
       const info = datasetInfo(dataset);
       const download = progressReporter('download');
       const loaded = await loadDataset(info.name, {

@@ -17,7 +17,7 @@ import { conv3x3 } from '../core/ops/conv.js';
 import { add, linear, scale } from '../core/ops/dense.js';
 import { globalMaxPool, maxPool2x2 } from '../core/ops/pool.js';
 import { Tensor, expectShape } from '../core/tensor.js';
-import { Sfc32 } from '../data/prng.js';
+import { Sfc32 } from '../core/random.js';
 
 export interface ResNet9Config {
   inChannels: number;

@@ -3,7 +3,8 @@
  * dtype, shape and byte range, then the raw little-endian data. The format PyTorch checkpoints
  * and our fixtures use, so reading is strict: every range is checked against the file before use.
  */
-import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../core/atomic.js';
 import { UserError } from '../core/errors.js';
 
 export type SafeDType = 'F32' | 'I64';
@@ -98,12 +99,9 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
 
 /** Write atomically: a temporary file beside the target, then rename. */
 export function writeSafetensors(path: string, tensors: Map<string, SafeTensor>, metadata: Record<string, string> = {}): void {
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, encodeSafetensors(tensors, metadata));
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
   } catch (err) {
-    rmSync(tmp, { force: true });
     throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
   }
 }

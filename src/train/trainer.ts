@@ -23,8 +23,9 @@ import { Sgd } from '../optim/sgd.js';
 import { oneCycle } from '../optim/schedule.js';
 import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { EventWriter } from './tensorboard.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
-import { writeFileAtomic } from '../data/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { BatchUploader, evaluate } from './evaluate.js';
 import { DeviceMetrics, evalBatch, trainStep } from './step.js';
 
@@ -328,6 +329,7 @@ async function fitModel(
   const learningRates: number[] = [];
   const metricsFile = join(config.out, 'metrics.jsonl');
   await rm(metricsFile, { force: true });
+  const events = new EventWriter(config.out);
   let trainSeconds = 0;
   let evalSeconds = 0;
   let interrupted = false;
@@ -382,10 +384,19 @@ async function fitModel(
       };
       history.push(record);
       await appendFile(metricsFile, `${JSON.stringify(record)}\n`);
+      const globalStep = (epoch + 1) * stepsPerEpoch;
+      events.scalar('train/loss', record.train_loss, globalStep);
+      events.scalar('train/accuracy', record.train_accuracy, globalStep);
+      events.scalar('test/loss', record.test_loss, globalStep);
+      events.scalar('test/accuracy', record.test_accuracy, globalStep);
+      events.scalar('learning_rate', record.lr, globalStep);
+      events.scalar('images_per_second', record.images_per_second, globalStep);
+      events.flush();
       hooks.onEpoch?.(record, epochs);
     }
     return { history, learningRates, trainSeconds, evalSeconds, interrupted };
   } finally {
+    events.close();
     testMetrics.dispose();
     trainMetrics.dispose();
     uploader.dispose();
