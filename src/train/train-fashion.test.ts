@@ -1,0 +1,49 @@
+/**
+ * @file End to end on real data: `kilosecond train` on Fashion-MNIST (Debian's
+ * dataset-fashion-mnist, which CI installs) with a configuration reduced to fit a few minutes
+ * on two cores, then `kilosecond eval` on its checkpoint, and a look at the run folder.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { it } from 'node:test';
+import { decodePng } from '../report/png-check.js';
+import { repoRoot } from '../testing/paths.js';
+
+const run = promisify(execFile);
+const cli = join(repoRoot, 'bin', 'kilosecond.js');
+const debianFolder = '/usr/share/datasets/fashion-mnist';
+
+it('trains Fashion-MNIST to at least 85% test accuracy, and the checkpoint evaluates to the same', { timeout: 15 * 60_000 }, async (t) => {
+  if (!existsSync(debianFolder)) {
+    if (process.env.CI) assert.fail('dataset-fashion-mnist is not installed: CI must install it');
+    return t.skip('dataset-fashion-mnist not installed');
+  }
+  const out = mkdtempSync(join(tmpdir(), 'kilosecond-train-'));
+  const { stdout } = await run(process.execPath, [cli, 'train', 'fashion-mnist', '--width', '8', '--epochs', '3', '--augment', 'none', '--out', out], { maxBuffer: 1 << 24 });
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { test_accuracy: number; epochs: number };
+  assert.equal(summary.epochs, 3);
+  assert.ok(summary.test_accuracy >= 0.85, `test accuracy ${summary.test_accuracy}`);
+  assert.match(stdout, /test accuracy \d+\.\d+%/);
+
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; test_accuracy: number });
+  assert.deepEqual(lines.map((l) => l.epoch), [1, 2, 3]);
+  assert.equal(lines[2].test_accuracy, summary.test_accuracy);
+
+  const evaluated = await run(process.execPath, [cli, 'eval', join(out, 'model.safetensors'), '--dataset', 'fashion-mnist', '--json']);
+  const e = JSON.parse(evaluated.stdout.trim()) as { test_accuracy: number; images: number };
+  assert.equal(e.images, 10000);
+  assert.ok(Math.abs(e.test_accuracy - summary.test_accuracy) < 1e-9, `eval ${e.test_accuracy} vs training ${summary.test_accuracy}`);
+
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /fashion-mnist/);
+  for (const chart of ['curves', 'learning-rate']) {
+    assert.match(readFileSync(join(out, `${chart}.svg`), 'utf8'), /<svg/);
+    const png = decodePng(readFileSync(join(out, `${chart}.png`)));
+    assert.ok(png.width > 200 && png.height > 100);
+  }
+  assert.ok(readdirSync(out).some((f) => f.startsWith('events.out.tfevents.')), 'a TensorBoard event file');
+});
