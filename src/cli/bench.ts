@@ -1,8 +1,9 @@
 /**
- * @file `kilosecond bench …`: measurements. `bench engine` times training steps on synthetic data.
+ * @file `kilosecond bench …`: the seed's results table (`bench datasets`, the default), the augmentation
+ * experiment with Grad-CAM (`bench explain`), and throughput measurements (`bench engine`, `bench data`).
  */
-import type { Command } from 'commander';
-import { datasetInfo, type DatasetName } from '../data/datasets.js';
+import { Argument, type Command } from 'commander';
+import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 import { jsonHooks, terminalHooks } from './train.js';
@@ -24,6 +25,22 @@ export function register(program: Command): void {
       hooks: () => (process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
     });
     process.stdout.write(`${table}\nResults, figure and reports in ${o.out}\n`);
+  });
+  const augmentation = bench
+    .command('explain')
+    .description('the closing experiment: train with and without augmentation, then Grad-CAM both side by side in one report')
+    .addArgument(new Argument('<dataset>', 'dataset').choices(datasetNames))
+    .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
+    .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), 10);
+  addRecipeOptions(augmentation).action(async (dataset: DatasetName, o: RecipeFlags & { out: string; images: number }) => {
+    const { augmentationExperiment } = await import('../bench/augmentation.js');
+    const { table, figure } = await augmentationExperiment({
+      config: { ...configFromFlags(o), dataset },
+      out: o.out,
+      images: o.images,
+      hooks: () => (process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
+    });
+    process.stdout.write(`${table}\nGrad-CAM figure: ${figure}; report: ${o.out}/report.html\n`);
   });
   bench
     .command('data')
