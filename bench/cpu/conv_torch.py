@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""PyTorch's figure for every DavidNet (width 64, 32x32) convolution: forward, backward data and
+backward filter in GFLOP/s, the same table as the native bench (src/backends/cpu/bench-conv.ts).
+
+usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu]
+Float32, channels_last, oneDNN, 2 threads by default, best of REPS after one warm-up. Check
+`uptime` before and after: a run beside another heavy process is void. The cpu clock (process
+CPU time) with 1 thread measures what one free core would do even on a busy machine."""
+import sys, time
+import torch
+
+LAYERS = [  # name, occurrences per step, spatial size, cin, cout
+    ('prep', 1, 32, 3, 64),
+    ('layer1', 1, 32, 64, 128),
+    ('layer1.res', 2, 16, 128, 128),
+    ('layer2', 1, 16, 128, 256),
+    ('layer3', 1, 8, 256, 512),
+    ('layer3.res', 2, 4, 512, 512),
+]
+
+
+def best_time(f, reps, clock):
+    f()
+    best = float('inf')
+    for _ in range(reps):
+        t = clock(); f(); best = min(best, clock() - t)
+    return best
+
+
+def main():
+    batch = int(sys.argv[1]) if len(sys.argv) > 1 else 128
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    clock_name = sys.argv[4] if len(sys.argv) > 4 else 'wall'
+    clock = time.process_time if clock_name == 'cpu' else time.perf_counter
+    torch.set_num_threads(threads)
+    cl = torch.channels_last
+    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch {batch}, best of {reps}, {clock_name} clock')
+    print('layer'.ljust(12) + ''.join(f'{p} GFLOP/s'.rjust(24) for p in ('forward', 'backwardData', 'backwardFilter')))
+    step_s, step_flops = 0.0, 0.0
+    with torch.no_grad():
+        for name, count, h, cin, cout in LAYERS:
+            x = torch.randn(batch, cin, h, h).contiguous(memory_format=cl)
+            w = torch.randn(cout, cin, 3, 3).contiguous(memory_format=cl)
+            gy = torch.randn(batch, cout, h, h).contiguous(memory_format=cl)
+            def backward(mask):
+                return torch.ops.aten.convolution_backward(gy, x, w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1, mask)
+            runs = [lambda: torch.nn.functional.conv2d(x, w, padding=1),
+                    lambda: backward([True, False, False]),
+                    lambda: backward([False, True, False])]
+            flops = 2 * batch * h * h * 9 * cin * cout
+            cells = []
+            for run in runs:
+                t = best_time(run, reps, clock)
+                step_s += t * count
+                step_flops += flops * count
+                cells.append(f'{flops / t / 1e9:.1f} ({t * 1e3:.1f} ms)'.rjust(24))
+            print(name.ljust(12) + ''.join(cells))
+    print(f'all convs of one training step: {step_s * 1e3:.0f} ms, {step_flops / step_s / 1e9:.1f} GFLOP/s, '
+          f'{batch / step_s:.1f} images/s if convs were all')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One-shot WebGPU check and benchmark for a GPU machine without internet or npm:
+# adapter info, the WebGPU kernel tests, the PyTorch-fixture selftest, per-layer kernel timings
+# of ResNet-9 (batch 512), a full training step, then a summary table (printed last).
+#
+# Needs the repo's dist/ (npm run build), node_modules/webgpu, and on the machine the Vulkan
+# loader (libvulkan1) plus libglvnd (libGLdispatch: NVIDIA's Vulkan driver lives in
+# libGLX_nvidia.so.0 and fails to load without it; Debian's libglvnd0 and libglx0 provide it).
+# No other npm package is used. Settings:
+#   NODE      node >= 20 binary (default: node on PATH)
+#   FIXTURES  folder of fixture folders (shared/fixtures) for `selftest`; skipped when unset
+#   BATCH=512 ITERS=10 WIDTH=64 STEPS=5   benchmark sizes
+#   SWEEP=1   also time every convolution with every tile shape (to tune src/backends/webgpu/conv.ts)
+#   LOG_DIR   where the step logs and JSON go (default: a temporary folder)
+#   STEP_TIMEOUT=240  seconds allowed for each step
+# Took 15-20 s on an H100 (plus Dawn's shader compiles); every step is bounded by STEP_TIMEOUT.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+NODE=${NODE:-node}
+BATCH=${BATCH:-512}
+ITERS=${ITERS:-10}
+WIDTH=${WIDTH:-64}
+STEPS=${STEPS:-5}
+STEP_TIMEOUT=${STEP_TIMEOUT:-240}
+LOG_DIR=${LOG_DIR:-$(mktemp -d)}
+mkdir -p "$LOG_DIR"
+: >"$LOG_DIR/steps.tsv"
+
+section() { printf '\n==== %s ====\n' "$1"; }
+
+# run_step NAME COMMAND...: runs with a timeout, logs to LOG_DIR/NAME.log, appends
+# "NAME<tab>pass|FAIL ..." to LOG_DIR/steps.tsv; returns the command's status.
+run_step() {
+  local name=$1 verdict=pass code=0
+  shift
+  section "$name"
+  timeout "$STEP_TIMEOUT" "$@" 2>&1 | tee "$LOG_DIR/$name.log"
+  code=${PIPESTATUS[0]}
+  [[ $code == 0 ]] || verdict="FAIL (exit $code, log $LOG_DIR/$name.log)"
+  printf '%s\t%s\n' "$name" "$verdict" >>"$LOG_DIR/steps.tsv"
+  return "$code"
+}
+
+# NVIDIA's container runtime mounts its Vulkan driver manifest where the loader does not look.
+NVIDIA_ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [[ -z ${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-} && -f $NVIDIA_ICD ]]; then export VK_DRIVER_FILES=$NVIDIA_ICD; fi
+
+section environment
+echo "node: $("$NODE" --version)"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+# (grep without -q: an early exit would SIGPIPE ldconfig and fail the pipeline under pipefail)
+if ldconfig -p 2>/dev/null | grep libvulkan.so.1 >/dev/null; then echo 'vulkan loader: found'; else echo 'vulkan loader: MISSING (libvulkan1)'; fi
+echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-} VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
+
+if ! run_step adapter "$NODE" bench/gpu/adapter.mjs --json "$LOG_DIR/adapter.json"; then
+  echo 'no WebGPU adapter: nothing else can run' >&2
+  exit 1
+fi
+
+run_step kernel-tests "$NODE" --test --test-concurrency=1 --test-reporter=spec dist/backends/webgpu/
+
+if [[ -n ${FIXTURES:-} ]]; then
+  for fixture in "$FIXTURES"/*/; do
+    run_step "selftest-$(basename "$fixture")" "$NODE" bench/gpu/selftest.mjs "$fixture"
+  done
+fi
+
+run_step kernel-bench "$NODE" dist/backends/webgpu/bench-kernels.js --batch "$BATCH" --iters "$ITERS" --json ${SWEEP:+--sweep}
+grep '^{' "$LOG_DIR/kernel-bench.log" | tail -1 >"$LOG_DIR/kernels.json" || rm -f "$LOG_DIR/kernels.json"
+
+# The same measurement as `kilosecond bench engine --backend webgpu --json`, without the CLI's npm packages.
+run_step train-step "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS"
+grep '^{' "$LOG_DIR/train-step.log" | tail -1 >"$LOG_DIR/engine.json" || rm -f "$LOG_DIR/engine.json"
+
+"$NODE" bench/gpu/summary.mjs "$LOG_DIR"
+echo "logs: $LOG_DIR"

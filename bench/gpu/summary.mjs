@@ -1,0 +1,29 @@
+// Prints the closing table of bench/gpu.sh from what its steps left in LOG_DIR.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const load = (name) => {
+  const path = join(dir, name);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null;
+};
+const rows = [];
+const stepsFile = join(dir, 'steps.tsv');
+const steps = existsSync(stepsFile)
+  ? readFileSync(stepsFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => line.split('\t'))
+  : [];
+const adapter = load('adapter.json');
+rows.push(['device', adapter ? `${adapter.adapter.vendor} ${adapter.adapter.architecture} ${adapter.adapter.description}` : 'none']);
+for (const [step, verdict] of steps) rows.push([step, verdict]);
+const kernels = load('kernels.json');
+if (kernels) {
+  for (const k of kernels.kernels) {
+    const unit = /^(forward|backward)/.test(k.kernel) ? 'GFLOP/s' : 'GB/s';
+    rows.push([`${k.layer} ${k.kernel} (batch ${kernels.batch})`, `${k.ms.toFixed(3)} ms  ${k.rate.toFixed(0)} ${unit}`]);
+  }
+}
+const engine = load('engine.json');
+if (engine) rows.push([`train step (width ${engine.width}, batch ${engine.batch_size})`, `${engine.median_step_s.toFixed(4)} s  ${engine.train_img_s.toFixed(0)} img/s`]);
+const width = Math.max(...rows.map(([name]) => name.length));
+console.log('\n==== summary ====');
+for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);

@@ -1,0 +1,78 @@
+// @file The kernel table: one per instruction set, picked at runtime (native/dispatch.cc).
+//
+// Semantics of every kernel are those of the Backend interface (src/core/backend.ts). Shapes
+// are validated by the addon before a kernel runs; kernels trust them.
+#pragma once
+#include <cstdint>
+
+#include "runtime.h"
+
+namespace ks {
+
+struct ConvShape {
+  int64_t n, h, w, cin, cout;
+};
+
+struct BatchNormShape {
+  int64_t rows, channels;
+  float eps;
+  bool relu;
+};
+
+struct SgdHyper {
+  float lr, momentum, weight_decay;
+  bool nesterov;
+};
+
+struct KernelTable {
+  const char* isa;
+
+  void (*conv3x3)(Runtime*, const float* x, const float* w, float* y, const ConvShape&);
+  void (*conv3x3_backward_data)(Runtime*, const float* gy, const float* w, float* gx, const ConvShape&);
+  void (*conv3x3_backward_filter)(Runtime*, const float* x, const float* gy, float* gw, const ConvShape&);
+
+  void (*batch_norm_train)(Runtime*, const float* x, const float* gamma, const float* beta, float* y,
+                           float* mean, float* invstd, float* running_mean, float* running_var,
+                           float momentum, const BatchNormShape&);
+  void (*batch_norm_eval)(Runtime*, const float* x, const float* gamma, const float* beta,
+                          const float* running_mean, const float* running_var, float* y,
+                          const BatchNormShape&);
+  void (*batch_norm_backward)(Runtime*, const float* x, const float* y, const float* gy,
+                              const float* gamma, const float* mean, const float* invstd, float* gx,
+                              float* ggamma, float* gbeta, const BatchNormShape&);
+
+  void (*max_pool2x2)(Runtime*, const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c);
+  void (*max_pool2x2_backward)(Runtime*, const float* x, const float* gy, float* gx, int64_t n,
+                               int64_t h, int64_t w, int64_t c);
+  void (*global_max_pool)(Runtime*, const float* x, float* y, int64_t n, int64_t spatial, int64_t c);
+  void (*global_max_pool_backward)(Runtime*, const float* x, const float* gy, float* gx, int64_t n,
+                                   int64_t spatial, int64_t c);
+
+  void (*matmul)(Runtime*, const float* a, const float* b, float* out, int64_t m, int64_t k,
+                 int64_t n, bool trans_a, bool trans_b);
+  void (*add)(Runtime*, const float* a, const float* b, float* out, int64_t length);
+  void (*scale)(Runtime*, const float* a, float alpha, float* out, int64_t length);
+
+  void (*cross_entropy)(Runtime*, const float* logits, const float* labels, float* probs,
+                        float* loss, int64_t n, int64_t k, float smoothing);
+  void (*cross_entropy_backward)(Runtime*, const float* probs, const float* labels,
+                                 const float* gloss, float* glogits, int64_t n, int64_t k,
+                                 float smoothing);
+  void (*accumulate_metrics)(Runtime*, const float* logits, const float* labels, float* stats,
+                             int64_t n, int64_t k);
+
+  void (*sgd_step)(Runtime*, float* param, const float* grad, float* velocity, int64_t length,
+                   const SgdHyper&);
+};
+
+// One table per ISA library; each returns nullptr when it was not compiled for this target.
+const KernelTable* kernels_scalar();
+const KernelTable* kernels_avx2();
+const KernelTable* kernels_avx512();
+
+/** The table for `isa` ("scalar" | "avx2" | "avx512"), or nullptr if this CPU cannot run it. */
+const KernelTable* select_kernels(const char* isa);
+/** The fastest table this CPU runs (best-first, scalar last). */
+const KernelTable* best_kernels();
+
+}  // namespace ks

@@ -1,0 +1,142 @@
+/**
+ * @file The CPU backend's own contracts beyond the kernels: pooled memory, the ISA and thread
+ * settings, and the addon refusing buffers too small for a shape (instead of corrupting memory).
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { UserError } from '../../core/errors.js';
+import { repoRoot } from '../../testing/paths.js';
+import { createCpuBackend, supportedIsas } from './index.js';
+
+describe('cpu backend', () => {
+  it('recycles released buffers and accounts live and pooled bytes', () => {
+    const b = createCpuBackend({ threads: 1 });
+    const first = b.alloc(1000);
+    b.write(first, Float32Array.of(1, 2, 3));
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4000, pooledBytes: 0 });
+    b.release(first);
+    assert.deepEqual(b.memoryStats(), { liveBytes: 0, pooledBytes: 4000 });
+    const second = b.alloc(1000);
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4000, pooledBytes: 0 }, 'same size: taken from the pool');
+    assert.throws(() => b.fill(first, 0), /used after release/);
+    b.release(second);
+    b.dispose();
+  });
+
+  it('copies, fills, reads and bounds-checks writes', async () => {
+    const b = createCpuBackend({ threads: 1 });
+    const [x, y] = [b.alloc(4), b.alloc(4)];
+    b.fill(x, 2.5);
+    b.write(x, Float32Array.of(7), 3);
+    b.copy(x, y);
+    assert.deepEqual(Array.from(await b.read(y)), [2.5, 2.5, 2.5, 7]);
+    assert.throws(() => b.write(x, new Float32Array(2), 3), RangeError);
+    b.dispose();
+  });
+
+  it('rejects a buffer too small for the shape', () => {
+    const b = createCpuBackend({ threads: 1 });
+    const [x, w, y] = [b.alloc(2 * 3 * 3 * 4), b.alloc(9 * 4 * 5), b.alloc(10)];
+    assert.throws(() => b.conv3x3(x, w, y, { n: 2, h: 3, w: 3, cin: 4, cout: 5 }), /y holds 10 floats but the shape needs 90/);
+    b.dispose();
+  });
+
+  it('runs every ISA this CPU supports and refuses unknown ones by name', () => {
+    const isas = supportedIsas();
+    assert.ok(isas.includes('scalar'), 'the portable path is always there');
+    for (const isa of isas) {
+      const b = createCpuBackend({ isa, threads: 2 });
+      assert.match(b.name, new RegExp(`\\(${isa}, 2 threads\\)`));
+      b.dispose();
+    }
+    const saved = process.env.KILOSECOND_ISA;
+    try {
+      process.env.KILOSECOND_ISA = 'sse9';
+      assert.throws(() => createCpuBackend(), (err) => err instanceof UserError && /KILOSECOND_ISA.*sse9/.test(err.message));
+      process.env.KILOSECOND_ISA = 'scalar';
+      const b = createCpuBackend({ threads: 1 });
+      assert.match(b.name, /scalar/);
+      b.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.KILOSECOND_ISA;
+      else process.env.KILOSECOND_ISA = saved;
+    }
+  });
+
+  it('refuses an unknown convolution algorithm by name, and kernels after dispose', () => {
+    const saved = process.env.KILOSECOND_CONV;
+    try {
+      process.env.KILOSECOND_CONV = 'fft';
+      assert.throws(() => createCpuBackend(), (err) => err instanceof UserError && /KILOSECOND_CONV.*fft/.test(err.message));
+    } finally {
+      if (saved === undefined) delete process.env.KILOSECOND_CONV;
+      else process.env.KILOSECOND_CONV = saved;
+    }
+    const b = createCpuBackend({ threads: 1, conv: 'direct' });
+    const x = b.alloc(4);
+    b.dispose();
+    assert.throws(() => b.add(x, x, x, 4), /disposed/);
+  });
+
+  it('takes its thread count from the option, then KILOSECOND_THREADS', () => {
+    const saved = process.env.KILOSECOND_THREADS;
+    try {
+      process.env.KILOSECOND_THREADS = '3';
+      const fromEnv = createCpuBackend();
+      assert.match(fromEnv.name, /3 threads/);
+      fromEnv.dispose();
+      const fromOption = createCpuBackend({ threads: 1 });
+      assert.match(fromOption.name, /1 threads/);
+      fromOption.dispose();
+      process.env.KILOSECOND_THREADS = 'many';
+      assert.throws(() => createCpuBackend(), (err) => err instanceof UserError && /KILOSECOND_THREADS/.test(err.message));
+    } finally {
+      if (saved === undefined) delete process.env.KILOSECOND_THREADS;
+      else process.env.KILOSECOND_THREADS = saved;
+    }
+  });
+
+  it('gives the same convolution on 1 and 3 threads', async () => {
+    const s = { n: 3, h: 7, w: 6, cin: 10, cout: 20 };
+    const run = async (threads: number): Promise<Float32Array[]> => {
+      const b = createCpuBackend({ threads });
+      const x = b.alloc(s.n * s.h * s.w * s.cin);
+      const w = b.alloc(9 * s.cin * s.cout);
+      const y = b.alloc(s.n * s.h * s.w * s.cout);
+      const gw = b.alloc(9 * s.cin * s.cout);
+      b.write(x, Float32Array.from({ length: x.length }, (_, i) => Math.sin(i)));
+      b.write(w, Float32Array.from({ length: w.length }, (_, i) => Math.cos(i)));
+      b.conv3x3(x, w, y, s);
+      b.conv3x3BackwardFilter(x, y, gw, s);
+      const out = [await b.read(y), await b.read(gw)];
+      b.dispose();
+      return out;
+    };
+    const [one, three] = [await run(1), await run(3)];
+    assert.deepEqual(one[0], three[0], 'forward is computed identically whatever the split');
+    for (let i = 0; i < one[1].length; i++) assert.ok(Math.abs(one[1][i] - three[1][i]) <= 1e-4 * (1 + Math.abs(one[1][i])));
+  });
+});
+
+describe('cpu backend build', () => {
+  it('keeps every ISA library self-contained (no shared weak symbols that could leak AVX-512 code)', (t) => {
+    // A weak symbol (an out-of-line inline function or template) defined in two ISA libraries
+    // is kept once by the linker, possibly from the AVX-512 one, and would then crash the
+    // scalar path on an older CPU with SIGILL. binding.gyp and native/runtime.h explain.
+    const release = join(repoRoot, 'build', 'Release');
+    const libraries = ['scalar', 'avx2', 'avx512'].map((isa) => join(release, `kernels_${isa}.a`)).filter(existsSync);
+    let symbols: string;
+    try {
+      symbols = execFileSync('nm', ['-C', ...libraries], { encoding: 'utf8' });
+    } catch {
+      return t.skip('nm (binutils) is not installed');
+    }
+    const weak = symbols.split('\n').filter((line) => / [WVuv] /.test(line));
+    assert.deepEqual(weak, []);
+    const exported = symbols.split('\n').filter((line) => / T /.test(line)).map((line) => line.split(' T ')[1]);
+    assert.deepEqual(exported.sort(), libraries.map((l) => `ks::kernels_${l.split('kernels_')[1].replace('.a', '')}()`).sort());
+  });
+});

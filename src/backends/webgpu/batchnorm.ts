@@ -1,0 +1,121 @@
+/**
+ * @file Batch norm with fused ReLU. The per-channel reductions run in two stages: partial sums
+ * per chunk of rows (one workgroup each, many in flight), then one workgroup per channel adds the
+ * chunks; an elementwise pass applies the result. When the channel count allows, the row passes
+ * handle 4 channels per thread with vector loads (shaders/vector4.wgsl).
+ */
+import type { BatchNormShape } from '../../core/backend.js';
+import type { KernelContext } from './context.js';
+import type { Slab } from './memory.js';
+import { grid1d, uniforms } from './shaders.js';
+import { defineKernel, type Access, type Kernel } from './stream.js';
+
+const statsFinishKernel = defineKernel(['workgroup_sum.wgsl', 'bn_stats_finish.wgsl'], ['read', 'read', 'write', 'write', 'write', 'write']);
+const evalStatsKernel = defineKernel(['bn_eval_stats.wgsl'], ['read', 'read', 'write', 'write']);
+const gradFinishKernel = defineKernel(
+  ['workgroup_sum.wgsl', 'bn_grad_finish.wgsl'], ['read', 'read', 'read', 'read', 'write', 'write', 'write'],
+);
+
+/** A row kernel in its 1- and 4-channels-per-thread forms. */
+function rowKernels(sources: string[], bindings: Access[]): Record<1 | 4, Kernel> {
+  return {
+    1: defineKernel(['vector1.wgsl', ...sources], bindings),
+    4: defineKernel(['vector4.wgsl', ...sources], bindings),
+  };
+}
+
+const statsKernels = rowKernels(['bn_common.wgsl', 'bn_stats.wgsl'], ['read', 'write']);
+const gradKernels = rowKernels(['bn_common.wgsl', 'bn_grad.wgsl'], ['read', 'read', 'read', 'read', 'read', 'write']);
+const applyKernels = rowKernels(['common.wgsl', 'bn_apply.wgsl'], ['read', 'read', 'read', 'read', 'read', 'write']);
+const backwardKernels = rowKernels(['common.wgsl', 'bn_backward.wgsl'], ['read', 'read', 'read', 'read', 'write']);
+
+/** Rows per chunk: enough work per workgroup, and about as many chunks as a big GPU runs at once. */
+const MIN_ROWS_PER_CHUNK = 64;
+const MAX_CHUNKS = 1024;
+
+/** How the row reductions (bn_common.wgsl) split a [rows][channels] tensor over workgroups. */
+interface Reduction {
+  vw: 1 | 4;
+  chunks: number;
+  /** rows, channel vectors, rows per chunk, channel vectors per workgroup, lanes, relu. */
+  params: ArrayBuffer;
+  groups: [number, number, number];
+}
+
+function reduction(s: BatchNormShape): Reduction {
+  const vw = s.channels % 4 === 0 ? 4 : 1;
+  const cv = s.channels / vw;
+  const rowsPerChunk = Math.max(MIN_ROWS_PER_CHUNK, Math.ceil(s.rows / MAX_CHUNKS));
+  const chunks = Math.ceil(s.rows / rowsPerChunk);
+  const groupWidth = Math.min(cv, 256);
+  const lanes = Math.floor(256 / groupWidth);
+  return {
+    vw,
+    chunks,
+    params: uniforms([s.rows, cv, rowsPerChunk, groupWidth, lanes, s.relu ? 1 : 0]),
+    groups: [Math.ceil(cv / groupWidth), chunks, 1],
+  };
+}
+
+/** One thread per channel (bn_eval_stats.wgsl). */
+const channelGroups = (channels: number): [number, number, number] => [Math.ceil(channels / 64), 1, 1];
+
+export function batchNormTrain(
+  ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, y: Slab, mean: Slab, invstd: Slab,
+  runningMean: Slab, runningVar: Slab, momentum: number, s: BatchNormShape,
+): void {
+  const r = reduction(s);
+  const partial = ctx.scratch(2 * r.chunks * s.channels);
+  ctx.stream.dispatch(statsKernels[r.vw], [x, partial], r.params, r.groups);
+  ctx.stream.dispatch(
+    statsFinishKernel, [x, partial, mean, invstd, runningMean, runningVar],
+    uniforms([s.channels, r.chunks, s.rows], [s.eps, momentum]), [s.channels, 1, 1],
+  );
+  ctx.done(partial);
+  apply(ctx, x, gamma, beta, mean, invstd, y, s);
+}
+
+export function batchNormEval(
+  ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, runningMean: Slab, runningVar: Slab,
+  y: Slab, s: BatchNormShape,
+): void {
+  const mean = ctx.scratch(s.channels);
+  const invstd = ctx.scratch(s.channels);
+  ctx.stream.dispatch(
+    evalStatsKernel, [runningMean, runningVar, mean, invstd],
+    uniforms([s.channels], [s.eps]), channelGroups(s.channels),
+  );
+  apply(ctx, x, gamma, beta, mean, invstd, y, s);
+  ctx.done(mean, invstd);
+}
+
+export function batchNormBackward(
+  ctx: KernelContext, x: Slab, y: Slab, gy: Slab, gamma: Slab, mean: Slab, invstd: Slab,
+  gx: Slab, ggamma: Slab, gbeta: Slab, s: BatchNormShape,
+): void {
+  const r = reduction(s);
+  const partial = ctx.scratch(2 * r.chunks * s.channels);
+  const coef = ctx.scratch(4 * s.channels);
+  ctx.stream.dispatch(gradKernels[r.vw], [x, y, gy, mean, invstd, partial], r.params, r.groups);
+  ctx.stream.dispatch(
+    gradFinishKernel, [partial, gamma, mean, invstd, ggamma, gbeta, coef],
+    uniforms([s.channels, r.chunks, s.rows]), [s.channels, 1, 1],
+  );
+  const vw = r.vw;
+  const total = (s.rows * s.channels) / vw;
+  ctx.stream.dispatch(
+    backwardKernels[vw], [x, y, gy, coef, gx], uniforms([total, s.channels / vw, s.relu ? 1 : 0]), grid1d(total),
+  );
+  ctx.done(partial, coef);
+}
+
+function apply(
+  ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, mean: Slab, invstd: Slab, y: Slab, s: BatchNormShape,
+): void {
+  const vw = s.channels % 4 === 0 ? 4 : 1;
+  const total = (s.rows * s.channels) / vw;
+  ctx.stream.dispatch(
+    applyKernels[vw], [x, gamma, beta, mean, invstd, y], uniforms([total, s.channels / vw, s.relu ? 1 : 0]),
+    grid1d(total),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * @file Test support: run one kernel call on the WebGPU backend and on the reference backend
+ * (the executable specification) from the same initial buffers, and compare every buffer after.
+ */
+import assert from 'node:assert/strict';
+import type { Backend, DeviceBuffer } from '../../core/backend.js';
+import { createReferenceBackend } from '../reference/index.js';
+
+export interface KernelCase {
+  /** Initial contents of every buffer the call touches; outputs too, so stale values show. */
+  buffers: Record<string, Float32Array>;
+  run(backend: Backend, buffers: Record<string, DeviceBuffer>): void;
+  /** Largest allowed ||gpu - reference|| / ||reference||, per buffer or for all. */
+  tolerance: number | Record<string, number>;
+}
+
+const reference = createReferenceBackend();
+
+export async function expectMatchesReference(gpu: Backend, c: KernelCase): Promise<void> {
+  const [expected, actual] = await Promise.all([runOn(reference, c), runOn(gpu, c)]);
+  for (const name of Object.keys(c.buffers)) {
+    const tolerance = typeof c.tolerance === 'number' ? c.tolerance : (c.tolerance[name] ?? 0);
+    const error = relativeError(actual[name]!, expected[name]!);
+    assert.ok(
+      error <= tolerance,
+      `buffer '${name}': relative error ${error.toExponential(2)} > ${tolerance} ` +
+        `(first difference at ${firstDifference(actual[name]!, expected[name]!)})`,
+    );
+  }
+}
+
+async function runOn(backend: Backend, c: KernelCase): Promise<Record<string, Float32Array>> {
+  const buffers: Record<string, DeviceBuffer> = {};
+  for (const [name, data] of Object.entries(c.buffers)) {
+    buffers[name] = backend.alloc(data.length);
+    backend.write(buffers[name]!, data);
+  }
+  c.run(backend, buffers);
+  const out: Record<string, Float32Array> = {};
+  for (const [name, buffer] of Object.entries(buffers)) {
+    out[name] = await backend.read(buffer);
+    backend.release(buffer);
+  }
+  return out;
+}
+
+/** ||a - b|| / ||b||, or ||a|| when b is all zeros; infinite when either holds NaN. */
+export function relativeError(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i]! - b[i]!) ** 2;
+    norm += b[i]! ** 2;
+  }
+  const error = norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+  return Number.isNaN(error) ? Infinity : error;
+}
+
+function firstDifference(a: Float32Array, b: Float32Array): string {
+  for (let i = 0; i < a.length; i++) {
+    if (Math.abs(a[i]! - b[i]!) > 1e-6 * Math.max(1, Math.abs(b[i]!))) return `[${i}]: ${a[i]} vs ${b[i]}`;
+  }
+  return 'none above 1e-6';
+}
+
+/** Deterministic pseudo-random floats (mulberry32), uniform in [offset - scale, offset + scale). */
+export function randomArray(length: number, seed: number, scale = 1, offset = 0): Float32Array {
+  let state = seed >>> 0;
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = offset + scale * (2 * unit - 1);
+  }
+  return out;
+}
+
+/** Small integers in [0, k): class labels, or values with many ties. */
+export function randomIntegers(length: number, seed: number, k: number): Float32Array {
+  return randomArray(length, seed, 0.5, 0.5).map((u) => Math.min(k - 1, Math.floor(u * k)));
+}

@@ -1,0 +1,35 @@
+/**
+ * @file WGSL sources, read once from the shaders/ folder beside this module (the build copies
+ * *.wgsl from src/ into dist/), and the packing of kernel parameters into uniform blocks.
+ */
+import { readFileSync } from 'node:fs';
+
+const sources = new Map<string, string>();
+
+export function shaderSource(file: string): string {
+  let text = sources.get(file);
+  if (text === undefined) {
+    text = readFileSync(new URL(`./shaders/${file}`, import.meta.url), 'utf8');
+    sources.set(file, text);
+  }
+  return text;
+}
+
+/**
+ * A uniform block laid out as the shaders declare theirs: the u32 fields first, then the f32
+ * fields, each 4 bytes, in the order given.
+ */
+export function uniforms(u32s: readonly number[], f32s: readonly number[] = []): ArrayBuffer {
+  const bytes = Math.ceil((u32s.length + f32s.length) / 4) * 16;
+  const view = new DataView(new ArrayBuffer(Math.max(16, bytes)));
+  u32s.forEach((value, i) => view.setUint32(i * 4, value, true));
+  f32s.forEach((value, i) => view.setFloat32((u32s.length + i) * 4, value, true));
+  return view.buffer;
+}
+
+/** Workgroups for `threads` threads in groups of 256, spread over x and y (65535 caps one axis). */
+export function grid1d(threads: number): [number, number, number] {
+  const groups = Math.ceil(threads / 256);
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x), 1];
+}
