@@ -4,32 +4,19 @@
  * `train --augment precomputed`. Progress: a bar on a terminal, JSON lines otherwise.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
-import { defaultAugment, type AugmentConfig } from '../data/augment.js';
+import type { Command } from 'commander';
 import { defaultShardSize } from '../data/manifest.js';
+import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { positiveInt } from './options.js';
 
-interface PrecomputeCliOptions {
+interface PrecomputeCliOptions extends AugmentFlags {
   epochs: number;
   out: string;
   dataDir?: string;
   seed: number;
   shardSize: number;
-  crop: boolean;
-  pad: number;
-  flip: boolean;
-  cutout: number;
-  cutoutCount: number;
   verify: boolean;
   download: boolean;
-}
-
-function wholeNumber(option: string, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${option} takes a whole number from 0 to ${max}, not '${value}'.`);
-    return n;
-  };
 }
 
 /** Reports progress as a bar on a terminal, or as one JSON line per step for logs and pipes. */
@@ -58,7 +45,7 @@ function progressReporter(stage: string): { update(done: number, total: number):
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('precompute')
     .description('write every epoch\'s augmented, shuffled training set as TFRecord shards and a manifest.json')
     .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
@@ -67,14 +54,9 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
     .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), 0)
     .option('--shard-size <k>', 'records per shard', positiveInt('--shard-size'), defaultShardSize)
-    .option('--no-crop', 'no pad-and-random-crop')
-    .option('--pad <n>', 'reflect padding on each side before the random crop', wholeNumber('--pad', 16), defaultAugment.pad)
-    .option('--no-flip', 'no random horizontal flip')
-    .option('--cutout <n>', 'side of the cutout square in pixels (0 = no cutout)', wholeNumber('--cutout', 32), defaultAugment.cutout)
-    .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount)
     .option('--no-verify', 'skip the md5 check of the dataset files')
-    .option('--no-download', 'never download missing dataset files')
-    .action(async (dataset: string, o: PrecomputeCliOptions) => {
+    .option('--no-download', 'never download missing dataset files');
+  addAugmentOptions(command).action(async (dataset: string, o: PrecomputeCliOptions) => {
       // Loaded here, not at start-up: other commands need not pay for them.
       const { datasetInfo, loadDataset } = await import('../data/datasets.js');
       const { precompute } = await import('../data/precompute.js');
@@ -84,7 +66,7 @@ export function register(program: Command): void {
         split: 'train', verify: o.verify, download: o.download, onProgress: (d, t) => download.update(d, t),
         ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
       }).finally(() => download.stop());
-      const augment: AugmentConfig = { crop: o.crop, pad: o.crop ? o.pad : 0, flip: o.flip, cutout: o.cutout, cutoutCount: o.cutout > 0 ? o.cutoutCount : 0 };
+      const augment = augmentFromFlags(o, info.padMode);
       const bar = progressReporter('precompute');
       const started = performance.now();
       const { manifest, reusedEpochs } = await precompute({

@@ -4,9 +4,10 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { recipe, type AugmentMode, type TrainConfig } from '../train/trainer.js';
+import { addAugmentOptions, type AugmentFlags } from './augment-options.js';
 import { nonNegativeNumber, positiveInt } from './options.js';
 
-export interface RecipeFlags {
+export interface RecipeFlags extends AugmentFlags {
   epochs: number;
   batchSize: number;
   width?: number;
@@ -19,9 +20,6 @@ export interface RecipeFlags {
   shardsDir?: string;
   budget?: number;
   tta?: boolean;
-  flip: boolean;
-  crop: boolean;
-  cutout: number;
 }
 
 function positiveNumber(option: string): (v: string) => number {
@@ -33,16 +31,13 @@ function positiveNumber(option: string): (v: string) => number {
 }
 
 export function addRecipeOptions(command: Command): Command {
-  return command
+  return addAugmentOptions(command)
     .option('--epochs <n>', 'epochs (with --budget: the most the planner may choose)', positiveInt('--epochs'), recipe.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), recipe.batchSize)
     .option('--width <n>', 'ResNet-9 base width (default 64; with --budget, chosen by the planner unless given)', positiveInt('--width'))
     .option('--lr <rate>', 'peak of the one-cycle learning rate', positiveNumber('--lr'), recipe.lr)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', nonNegativeNumber('--label-smoothing'), recipe.labelSmoothing)
     .addOption(new Option('--augment <mode>', 'augmentation: precomputed TFRecords, online in workers, or none').choices(['precomputed', 'online', 'none']).default(recipe.augment))
-    .option('--no-flip', 'no horizontal flips')
-    .option('--no-crop', 'no pad + random crop')
-    .option('--cutout <side>', 'side of the cutout square, 0 for none', nonNegativeNumber('--cutout'), recipe.augmentation.cutout)
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
     .option('--data-dir <dir>', 'the only folder to look for the dataset in')
@@ -61,12 +56,12 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     labelSmoothing: flags.labelSmoothing,
     augment: flags.augment,
     augmentation: {
-      ...recipe.augmentation,
-      flip: flags.flip,
       crop: flags.crop,
-      pad: flags.crop ? recipe.augmentation.pad : 0,
+      pad: flags.crop ? flags.pad : 0,
+      ...(flags.padMode === undefined ? {} : { padMode: flags.padMode }),
+      flip: flags.flip,
       cutout: flags.cutout,
-      cutoutCount: flags.cutout > 0 ? 1 : 0,
+      cutoutCount: flags.cutout > 0 ? flags.cutoutCount : 0,
     },
     backend: flags.backend,
     seed: flags.seed,

@@ -56,6 +56,37 @@ test('crop offsets stay within the pad and every output pixel is the reflected s
   assert.ok(seen.size > 60, `only ${seen.size} of 81 offsets drawn in 400 tries`);
 });
 
+test("zero padding: pixels shifted in from outside the image are black, the rest come from the shifted source", () => {
+  const [h, w, c] = [28, 28, 3];
+  const src = coordinateImage(h, w, c);
+  const cfg: AugmentConfig = { ...noAugment, crop: true, pad: 4, padMode: 'zero' };
+  let blackSeen = 0;
+  for (let index = 0; index < 200; index++) {
+    const d = drawAugment(cfg, h, w, 3, 0, index);
+    const out = augmentOne(cfg, src, h, w, c, 3, 0, index);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const sy = y + d.cropY - 4;
+        const sx = x + d.cropX - 4;
+        const inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
+        for (let ch = 0; ch < c; ch++) {
+          const got = out[(y * w + x) * c + ch];
+          if (inside) assert.equal(got, src[(sy * w + sx) * c + ch]);
+          else {
+            assert.equal(got, 0, `pixel ${y},${x} of image ${index} comes from outside and must be black`);
+            blackSeen++;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(blackSeen > 0, 'some crops reach into the padding');
+});
+
+test('an unknown pad mode is refused, naming the option', () => {
+  assert.throws(() => validateAugment({ ...defaultAugment, padMode: 'edge' as 'zero' }, 28, 28), (e: Error) => e instanceof UserError && /--pad-mode edge/.test(e.message));
+});
+
 test('flip happens with probability near 0.5 and mirrors the rows', () => {
   const [h, w, c] = [32, 32, 3];
   const src = coordinateImage(h, w, c);

@@ -10,11 +10,19 @@
 import { UserError } from '../core/errors.js';
 import { rngFor, Stream } from './prng.js';
 
+export type PadMode = 'reflect' | 'zero';
+
 export interface AugmentConfig {
   /** Random crop of the original size out of the image padded by `pad` on each side. */
   crop: boolean;
-  /** Padding on each side for the crop (reflect mode, as numpy's `np.pad(..., 'reflect')`). */
+  /** Padding on each side for the crop. */
   pad: number;
+  /**
+   * What the padding holds: 'reflect' mirrors the image (numpy's `np.pad(..., 'reflect')`, Page's
+   * choice for CIFAR-10's natural images); 'zero' is black, the background of MNIST and
+   * Fashion-MNIST, where mirrored garment edges would make images the test set never shows.
+   */
+  padMode: PadMode;
   /** Horizontal flip with probability 0.5. */
   flip: boolean;
   /** Side of the cutout square in pixels; 0 turns cutout off. */
@@ -23,16 +31,22 @@ export interface AugmentConfig {
   cutoutCount: number;
 }
 
-export const defaultAugment: Readonly<AugmentConfig> = Object.freeze({ crop: true, pad: 4, flip: true, cutout: 8, cutoutCount: 1 });
+/** A configuration whose pad mode may be left to the dataset (`DatasetInfo.padMode`). */
+export type AugmentSettings = Omit<AugmentConfig, 'padMode'> & { padMode?: PadMode };
+
+export const defaultAugment: Readonly<AugmentConfig> = Object.freeze({ crop: true, pad: 4, padMode: 'reflect', flip: true, cutout: 8, cutoutCount: 1 });
 
 /** No augmentation at all: what test-time batches and `--augment none` use. */
-export const noAugment: Readonly<AugmentConfig> = Object.freeze({ crop: false, pad: 0, flip: false, cutout: 0, cutoutCount: 0 });
+export const noAugment: Readonly<AugmentConfig> = Object.freeze({ crop: false, pad: 0, padMode: 'reflect', flip: false, cutout: 0, cutoutCount: 0 });
 
 /** Checks a configuration against an image size; the option names in messages are the CLI's. */
 export function validateAugment(cfg: AugmentConfig, height: number, width: number): AugmentConfig {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!intIn(cfg.pad, 0, Math.min(height, width) - 1)) {
-    throw new UserError(`--pad ${cfg.pad}: the reflect padding must be an integer from 0 to ${Math.min(height, width) - 1} for ${height}x${width} images`);
+    throw new UserError(`--pad ${cfg.pad}: the padding must be an integer from 0 to ${Math.min(height, width) - 1} for ${height}x${width} images`);
+  }
+  if (cfg.padMode !== 'reflect' && cfg.padMode !== 'zero') {
+    throw new UserError(`--pad-mode ${String(cfg.padMode)}: choose reflect or zero`);
   }
   if (!intIn(cfg.cutout, 0, Math.min(height, width))) {
     throw new UserError(`--cutout ${cfg.cutout}: the cutout side must be an integer from 0 (off) to ${Math.min(height, width)} for ${height}x${width} images`);
@@ -43,11 +57,14 @@ export function validateAugment(cfg: AugmentConfig, height: number, width: numbe
   return cfg;
 }
 
-/** Numpy's 'reflect' padding: the edge pixel is not repeated (-1 maps to 1, n maps to n - 2). */
-function reflect(i: number, n: number): number {
-  if (i < 0) return -i;
-  if (i >= n) return 2 * (n - 1) - i;
-  return i;
+/**
+ * The source index of padded position i in 0..n-1 terms: numpy's 'reflect' (the edge pixel is not
+ * repeated: -1 maps to 1, n maps to n - 2), or -1 (a zero pixel) outside the image in 'zero' mode.
+ */
+function sourceIndex(i: number, n: number, mode: PadMode): number {
+  if (i >= 0 && i < n) return i;
+  if (mode === 'zero') return -1;
+  return i < 0 ? -i : 2 * (n - 1) - i;
 }
 
 /** Where one augmentation draw puts things; exposed so tests can check the bytes against it. */
@@ -90,13 +107,27 @@ export function applyAugment(
   const shiftX = draw.cropX - cfg.pad;
   const rowBytes = width * channels;
   const sourceColumn = new Int32Array(width);
+  let zeroColumns = false;
   for (let x = 0; x < width; x++) {
-    const cropped = reflect(x + shiftX, width);
-    sourceColumn[x] = (draw.flipped ? width - 1 - cropped : cropped) * channels;
+    const cropped = sourceIndex(x + shiftX, width, cfg.padMode);
+    zeroColumns ||= cropped < 0;
+    sourceColumn[x] = cropped < 0 ? -1 : (draw.flipped ? width - 1 - cropped : cropped) * channels;
   }
   for (let y = 0; y < height; y++) {
-    const srcRow = srcOffset + reflect(y + shiftY, height) * rowBytes;
+    const sourceRow = sourceIndex(y + shiftY, height, cfg.padMode);
     const dstRow = dstOffset + y * rowBytes;
+    if (sourceRow < 0) {
+      dst.fill(0, dstRow, dstRow + rowBytes);
+      continue;
+    }
+    const srcRow = srcOffset + sourceRow * rowBytes;
+    if (zeroColumns) {
+      for (let x = 0; x < width; x++) {
+        const s = sourceColumn[x]!;
+        for (let c = 0; c < channels; c++) dst[dstRow + x * channels + c] = s < 0 ? 0 : src[srcRow + s + c]!;
+      }
+      continue;
+    }
     if (shiftX === 0 && !draw.flipped) {
       dst.set(src.subarray(srcRow, srcRow + rowBytes), dstRow);
       continue;

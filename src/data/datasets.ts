@@ -2,6 +2,7 @@
  * @file The three datasets: their facts (classes, shapes, normalisation constants) and loading
  * them into memory as uint8 HWC images. See sources.ts for where files are found.
  */
+import type { PadMode } from './augment.js';
 import { UserError } from '../core/errors.js';
 import { readCifarTarball } from './cifar.js';
 import type { ProgressCallback } from './download.js';
@@ -19,6 +20,8 @@ export interface DatasetInfo {
   /** Per channel, on the 0..1 scale. */
   mean: number[];
   std: number[];
+  /** How augmentation pads before cropping: black for the digit and garment scans, mirrored for photos. */
+  padMode: PadMode;
   trainCount: number;
   testCount: number;
 }
@@ -51,16 +54,16 @@ export interface LoadOptions {
 const digits = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 const infos: Record<DatasetName, DatasetInfo> = {
-  mnist: { name: 'mnist', classes: digits, height: 28, width: 28, channels: 1, mean: [0.1307], std: [0.3081], trainCount: 60000, testCount: 10000 },
+  mnist: { name: 'mnist', classes: digits, height: 28, width: 28, channels: 1, mean: [0.1307], std: [0.3081], padMode: 'zero', trainCount: 60000, testCount: 10000 },
   'fashion-mnist': {
     name: 'fashion-mnist',
     classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-    height: 28, width: 28, channels: 1, mean: [0.286], std: [0.353], trainCount: 60000, testCount: 10000,
+    height: 28, width: 28, channels: 1, mean: [0.286], std: [0.353], padMode: 'zero', trainCount: 60000, testCount: 10000,
   },
   cifar10: {
     name: 'cifar10',
     classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-    height: 32, width: 32, channels: 3, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], trainCount: 50000, testCount: 10000,
+    height: 32, width: 32, channels: 3, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], padMode: 'reflect', trainCount: 50000, testCount: 10000,
   },
 };
 

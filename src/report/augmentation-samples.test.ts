@@ -17,7 +17,7 @@ const info = datasetInfo('mnist');
 
 describe('augmentationSampleGrid', () => {
   it('puts each picked image first in its row, then its augmented versions, captioned by class', () => {
-    const grid = augmentationSampleGrid(info, set, { images: 3, augmentations: 2, seed: 5, augment: { crop: true, pad: 2, flip: true, cutout: 3, cutoutCount: 1 } });
+    const grid = augmentationSampleGrid(info, set, { images: 3, augmentations: 2, seed: 5, augment: { crop: true, pad: 2, padMode: 'reflect', flip: true, cutout: 3, cutoutCount: 1 } });
     assert.equal(grid.rows.length, 3);
     assert.deepEqual(grid.columnTitles, ['original', 'augmented 1', 'augmented 2']);
     for (const row of grid.rows) {

@@ -14,7 +14,7 @@ import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
-import { defaultAugment, validateAugment, type AugmentConfig } from '../data/augment.js';
+import { defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
 import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
 import { createTrainLoader, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
@@ -44,7 +44,8 @@ export interface TrainConfig {
   nesterov: boolean;
   labelSmoothing: number;
   augment: AugmentMode;
-  augmentation: AugmentConfig;
+  /** The pad mode, when not given, is the dataset's (DatasetInfo.padMode). */
+  augmentation: AugmentSettings;
   backend: string;
   seed: number;
   dataDir?: string;
@@ -106,7 +107,8 @@ export interface TrainHooks {
 
 export interface TrainResult {
   environment: EnvironmentInfo;
-  config: TrainConfig;
+  /** The configuration as run: the pad mode resolved. */
+  config: TrainConfig & { augmentation: AugmentConfig };
   info: DatasetInfo;
   width: number;
   plannedEpochs: number;
@@ -129,10 +131,12 @@ const since = (start: number): number => (performance.now() - start) / 1000;
 /** Widths the budget planner may choose from when --width is not given. */
 const candidateWidths = [64, 32, 16];
 
-export async function train(config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const runStart = performance.now();
-  const info = datasetInfo(config.dataset);
-  validateAugment(config.augmentation, info.height, info.width);
+  const info = datasetInfo(settings.dataset);
+  const augmentation: AugmentConfig = { ...settings.augmentation, padMode: settings.augmentation.padMode ?? info.padMode };
+  const config = { ...settings, augmentation };
+  validateAugment(augmentation, info.height, info.width);
 
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
@@ -267,7 +271,7 @@ async function ensureWritable(dir: string): Promise<void> {
 }
 
 async function openLoader(
-  config: TrainConfig, info: DatasetInfo, train: ImageSet, sources: Record<string, string>, epochs: number, hooks: TrainHooks,
+  config: TrainConfig & { augmentation: AugmentConfig }, info: DatasetInfo, train: ImageSet, sources: Record<string, string>, epochs: number, hooks: TrainHooks,
 ): Promise<TrainLoader> {
   const common = { info, batchSize: config.batchSize };
   if (config.augment === 'none') return createTrainLoader({ ...common, mode: 'none', train, seed: config.seed });

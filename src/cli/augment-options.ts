@@ -1,0 +1,45 @@
+/**
+ * @file The augmentation options, one definition for every command that augments (`train`,
+ * `bench`, `precompute`), so the flags and their defaults read the same everywhere.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultAugment, type AugmentConfig, type PadMode } from '../data/augment.js';
+
+export interface AugmentFlags {
+  crop: boolean;
+  pad: number;
+  padMode?: PadMode;
+  flip: boolean;
+  cutout: number;
+  cutoutCount: number;
+}
+
+export function wholeNumber(option: string, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${option} takes a whole number from 0 to ${max}, not '${value}'.`);
+    return n;
+  };
+}
+
+export function addAugmentOptions(command: Command): Command {
+  return command
+    .option('--no-crop', 'no pad-and-random-crop')
+    .option('--pad <n>', 'padding on each side before the random crop', wholeNumber('--pad', 16), defaultAugment.pad)
+    .addOption(new Option('--pad-mode <mode>', 'what the padding holds: reflect (mirror the image) or zero (black); default: the dataset\'s (zero for MNIST and Fashion-MNIST, reflect for CIFAR-10)').choices(['reflect', 'zero']))
+    .option('--no-flip', 'no random horizontal flip')
+    .option('--cutout <n>', 'side of the cutout square in pixels (0 = no cutout)', wholeNumber('--cutout', 32), defaultAugment.cutout)
+    .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount);
+}
+
+/** The augmentation the flags ask for; `padMode` falls back to the dataset's own. */
+export function augmentFromFlags(f: AugmentFlags, datasetPadMode: PadMode): AugmentConfig {
+  return {
+    crop: f.crop,
+    pad: f.crop ? f.pad : 0,
+    padMode: f.padMode ?? datasetPadMode,
+    flip: f.flip,
+    cutout: f.cutout,
+    cutoutCount: f.cutout > 0 ? f.cutoutCount : 0,
+  };
+}
