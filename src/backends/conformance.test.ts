@@ -8,7 +8,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it, before, after } from 'node:test';
@@ -43,6 +43,7 @@ function generatedFixtures(): string[] {
     return [];
   }
   const root = mkdtempSync(join(tmpdir(), 'kilosecond-fixtures-'));
+  process.on('exit', () => rmSync(root, { recursive: true, force: true }));
   return [[4, 1, 28, 3], [6, 3, 32, 5], [2, 3, 20, 1]].map(([width, channels, size, batch]) => {
     const dir = join(root, `resnet9-w${width}-c${channels}-${size}-b${batch}`);
     execFileSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'make_fixture.py'), dir, ...[width, channels, size, batch].map(String)]);

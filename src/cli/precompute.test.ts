@@ -45,7 +45,7 @@ test('precompute writes the shards and a manifest with the options given, then r
   const args = ['precompute', 'mnist', '--epochs', '2', '--out', out, '--data-dir', dataDir, '--no-verify', '--shard-size', '16', '--cutout', '0', '--seed', '9', '--no-flip'];
   assert.match(await run(args), /2 epochs of mnist in 6 shards/);
   const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest.config.augment, { crop: true, pad: 4, flip: false, cutout: 0, cutoutCount: 0 });
+  assert.deepEqual(manifest.config.augment, { crop: true, pad: 4, padMode: 'zero', flip: false, cutout: 0, cutoutCount: 0 });
   assert.equal(manifest.config.seed, 9);
   assert.deepEqual(manifest.epochs[0].map((s: { records: number }) => s.records), [16, 16, 8]);
   assert.match(await run(args), /\(2 reused from an earlier run\)/);

@@ -4,10 +4,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
@@ -36,6 +36,7 @@ async function evalLogits(model: ResNet9, nchw: Float32Array, [n, c, h, w]: numb
 }
 
 describe('checkpoints', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
   it('save then load restores every tensor and the metadata', async () => {
     const model = new ResNet9(backend, { inChannels: 1, classes: 3, width: 4 }, 5);
     model.blocks()[2].bn.batchesTracked = 7;

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ it('trains Fashion-MNIST to at least 85% test accuracy, and the checkpoint evalu
     return t.skip('dataset-fashion-mnist not installed');
   }
   const out = mkdtempSync(join(tmpdir(), 'kilosecond-train-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
   const { stdout } = await run(process.execPath, [cli, 'train', 'fashion-mnist', '--width', '8', '--epochs', '3', '--augment', 'none', '--out', out], { maxBuffer: 1 << 24 });
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { test_accuracy: number; epochs: number };
   assert.equal(summary.epochs, 3);
