@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { recipe, type AugmentMode, type TrainConfig } from '../train/trainer.js';
-import { addAugmentOptions, type AugmentFlags } from './augment-options.js';
+import { addAugmentOptions, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { nonNegativeNumber, positiveInt } from './options.js';
 
 export interface RecipeFlags extends AugmentFlags {
@@ -20,6 +20,7 @@ export interface RecipeFlags extends AugmentFlags {
   shardsDir?: string;
   budget?: number;
   tta?: boolean;
+  recalibrateBn: number;
 }
 
 function positiveNumber(option: string): (v: string) => number {
@@ -43,7 +44,8 @@ export function addRecipeOptions(command: Command): Command {
     .option('--data-dir <dir>', 'the only folder to look for the dataset in')
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
     .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, then choose width and epochs', positiveNumber('--budget'))
-    .option('--tta', 'flip test-time augmentation when evaluating');
+    .option('--tta', 'flip test-time augmentation when evaluating')
+    .option('--recalibrate-bn <batches>', 're-estimate batch-norm statistics over this many un-augmented training batches before the final evaluation (0: off)', wholeNumber('--recalibrate-bn', 1000), recipe.recalibrateBatches);
 }
 
 export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset' | 'out'> {
@@ -69,5 +71,6 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     shardsDir: flags.shardsDir,
     budget: flags.budget,
     tta: flags.tta === true,
+    recalibrateBatches: flags.recalibrateBn,
   };
 }

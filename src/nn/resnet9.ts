@@ -27,6 +27,8 @@ export interface ResNet9Config {
 
 export interface ForwardOptions {
   training: boolean;
+  /** Momentum of the batch-norm running statistics in training mode (PyTorch's default 0.1). */
+  bnMomentum?: number;
 }
 
 /** conv3x3 -> BN -> ReLU, its conv weight kept HWIO on the device. */
@@ -47,7 +49,7 @@ class ConvBN {
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    return batchNorm(g, conv3x3(g, x, this.weight), this.bn, { training: o.training, relu: true });
+    return batchNorm(g, conv3x3(g, x, this.weight), this.bn, { training: o.training, relu: true, momentum: o.bnMomentum });
   }
 
   tensors(): Tensor[] {

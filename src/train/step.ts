@@ -68,6 +68,26 @@ export function trainStep(
 }
 
 /**
+ * Re-estimate every batch-norm layer's running statistics for the current weights: train-mode
+ * forward passes over `batches` with no weight update, batch k averaged in with momentum
+ * 1 / (k + 1), so the result is the plain mean over the batches (PreciseBN, Wu & Johnson 2021).
+ * The statistics training leaves behind are an exponential average over weights that kept
+ * changing; evaluation with them can swing by points from one epoch to the next.
+ */
+export function recalibrateBatchNorm(model: ResNet9, batches: Iterable<DeviceBatch>): void {
+  let k = 0;
+  for (const batch of batches) {
+    const g = new Graph(model.backend, { record: false });
+    try {
+      model.forward(g, batch.images, { training: true, bnMomentum: 1 / (k + 1) });
+    } finally {
+      g.dispose();
+    }
+    k++;
+  }
+}
+
+/**
  * Eval-mode logits of a batch into `metrics`; with `flipped` (the batch's mirror images) the
  * logits of both are averaged (flip test-time augmentation). No tape is built.
  */

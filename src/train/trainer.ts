@@ -16,7 +16,7 @@ import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
 import { defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
 import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
-import { createTrainLoader, type TrainLoader } from '../data/loader.js';
+import { createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { Sgd } from '../optim/sgd.js';
@@ -27,7 +27,7 @@ import { EventWriter } from './tensorboard.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BatchUploader, evaluate } from './evaluate.js';
-import { DeviceMetrics, evalBatch, trainStep } from './step.js';
+import { DeviceMetrics, evalBatch, recalibrateBatchNorm, trainStep, type DeviceBatch } from './step.js';
 
 export type AugmentMode = 'precomputed' | 'online' | 'none';
 
@@ -58,6 +58,11 @@ export interface TrainConfig {
   tta: boolean;
   /** Test images per evaluation batch. */
   evalBatchSize: number;
+  /**
+   * Before the final evaluation, re-estimate the batch-norm statistics over this many batches of
+   * un-augmented training images (0: keep the running averages training left).
+   */
+  recalibrateBatches: number;
 }
 
 /** The DAWNBench recipe (DESIGN.md §1). */
@@ -77,6 +82,7 @@ export const recipe: Omit<TrainConfig, 'dataset' | 'out'> = {
   seed: 0,
   tta: false,
   evalBatchSize: 1000,
+  recalibrateBatches: 20,
 };
 
 export interface EpochRecord {
@@ -92,6 +98,8 @@ export interface EpochRecord {
   images_per_second: number;
   /** Seconds the steps spent waiting for the loader. */
   data_wait_seconds: number;
+  /** Batches the batch-norm statistics were re-estimated over before this evaluation (final epoch only). */
+  bn_recalibration_batches?: number;
 }
 
 export interface TrainHooks {
@@ -189,7 +197,7 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
     try {
       const model = new ResNet9(backend, { inChannels: info.channels, classes: info.classes.length, width }, config.seed);
       try {
-        const fit = await fitModel(model, loader, testSet, info, config, epochs, hooks);
+        const fit = await fitModel(model, loader, trainSet, testSet, info, config, epochs, hooks);
         const checkpoint = join(config.out, 'model.safetensors');
         await saveCheckpoint(checkpoint, model, {
           dataset: info.name,
@@ -319,7 +327,7 @@ async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainC
 }
 
 async function fitModel(
-  model: ResNet9, loader: TrainLoader, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number, hooks: TrainHooks,
+  model: ResNet9, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number, hooks: TrainHooks,
 ) {
   const backend = model.backend;
   const optimiser = new Sgd(model.parameters(), config);
@@ -371,6 +379,16 @@ async function fitModel(
       const epochTrainSeconds = since(start);
       trainSeconds += epochTrainSeconds;
       const evalStart = performance.now();
+      const last = epoch === epochs - 1 || interrupted;
+      const recalibrated = last ? Math.min(config.recalibrateBatches, Math.floor(train.count / config.batchSize)) : 0;
+      if (recalibrated > 0) {
+        // Lazily: the uploader reuses one device tensor per batch size, so each batch must be
+        // consumed before the next is written.
+        const uploads = function* (): Iterable<DeviceBatch> {
+          for (const b of take(testBatches(train, info, config.batchSize), recalibrated)) yield uploader.upload(b);
+        };
+        recalibrateBatchNorm(model, uploads());
+      }
       const tested = await evaluate(model, test, info, { batchSize: config.evalBatchSize, tta: config.tta }, uploader, testMetrics);
       const epochEvalSeconds = since(evalStart);
       evalSeconds += epochEvalSeconds;
@@ -385,6 +403,7 @@ async function fitModel(
         eval_seconds: epochEvalSeconds,
         images_per_second: trained.count / epochTrainSeconds,
         data_wait_seconds: waited,
+        ...(recalibrated > 0 ? { bn_recalibration_batches: recalibrated } : {}),
       };
       history.push(record);
       await appendFile(metricsFile, `${JSON.stringify(record)}\n`);
@@ -405,5 +424,15 @@ async function fitModel(
     trainMetrics.dispose();
     uploader.dispose();
     optimiser.dispose();
+  }
+}
+
+/** The first `n` items of an iterable. */
+function* take<T>(items: Iterable<T>, n: number): Iterable<T> {
+  if (n <= 0) return;
+  let k = 0;
+  for (const item of items) {
+    yield item;
+    if (++k >= n) return;
   }
 }

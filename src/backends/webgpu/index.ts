@@ -38,7 +38,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 const { GPUBufferUsage } = gpuConstants;
 
 class WebGpu implements WebGpuBackend {
-  readonly name = 'webgpu';
+  /** 'webgpu (nvidia nvidia-h100-80gb-hbm3)': run records say which adapter did the work. */
+  readonly name: string;
   readonly adapter: Omit<OpenedDevice, 'device' | 'instance'>;
   private readonly device: GPUDevice;
   /** Held, never used: see OpenedDevice.instance. */
@@ -52,6 +53,8 @@ class WebGpu implements WebGpuBackend {
     this.device = device;
     this.instance = instance;
     this.adapter = adapter;
+    const { vendor, device: model, description } = adapter.adapterInfo;
+    this.name = `webgpu (${[vendor, model || description].filter(Boolean).join(' ') || 'unknown adapter'})`;
     this.pool = new SlabPool(
       device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
