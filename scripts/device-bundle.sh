@@ -4,8 +4,9 @@
 #   node.xz        this machine's Node.js binary
 #   nm.tar.xz      node_modules without the build tools, the canvas library and other platforms' Dawn
 #   dawn.node.xz   Dawn for linux-x64 (the webgpu package's native part)
-#   data/          Fashion-MNIST from Debian's package, xz-compressed (bench/gpu.sh unpacks it)
-# Run `npm run build` first: dist/ is carried beside it.
+#   data/          Fashion-MNIST from Debian's package, xz-compressed
+# Run `npm run build` first: dist/ is carried beside it. BENCHMARKS.md gives the device command
+# that unpacks all of this and trains (carry: .carry, dist, .gl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .carry/data

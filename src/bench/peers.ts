@@ -25,9 +25,9 @@ export interface TorchResult {
   peak_rss_mb: number;
 }
 
-export function runTorchTrainStep(sharedDir: string, width: number, batchSize: number, steps: number, bf16 = false): TorchResult {
+export function runTorchTrainStep(sharedDir: string, width: number, batchSize: number, steps: number): TorchResult {
   const script = join(resolve(sharedDir), 'reference', 'torch_train_step.py');
-  const out = execFileSync(debianPython, [script, String(width), String(batchSize), String(steps), ...(bf16 ? ['bf16'] : [])], {
+  const out = execFileSync(debianPython, [script, String(width), String(batchSize), String(steps)], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '100000000000' },
   });
