@@ -15,8 +15,14 @@ export class Sgd {
   /** Momentum buffers, created zeroed with the optimiser (PyTorch's first step is then identical). */
   private readonly velocity: Tensor[];
 
-  constructor(private readonly params: Tensor[], private readonly options: SgdOptions) {
+  private readonly options: SgdOptions;
+
+  constructor(private readonly params: Tensor[], options: SgdOptions) {
     if (options.nesterov && options.momentum <= 0) throw new UserError('Nesterov momentum needs momentum > 0');
+    // Copy the three fields: callers pass whole training configs, whose own `lr` (the schedule's
+    // peak) must never stand in for the rate given to each step.
+    const { momentum, weightDecay, nesterov } = options;
+    this.options = { momentum, weightDecay, nesterov };
     this.velocity = params.map((p) => {
       const v = Tensor.empty(p.backend, p.shape);
       p.backend.fill(v.buffer, 0);
@@ -26,7 +32,7 @@ export class Sgd {
 
   /** Update every parameter that has a gradient in `grads` with learning rate `lr`. */
   step(grads: Map<Tensor, Tensor>, lr: number): void {
-    const h = { lr, ...this.options };
+    const h = { ...this.options, lr };
     this.params.forEach((p, i) => {
       const g = grads.get(p);
       if (g !== undefined) p.backend.sgdStep(p.buffer, g.buffer, this.velocity[i].buffer, p.size, h);

@@ -1,0 +1,71 @@
+/**
+ * @file `kilosecond train` refuses bad input with one clear line and a non-zero exit, no stack
+ * trace, and leaves nothing half-written.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, it } from 'node:test';
+import { repoRoot } from '../testing/paths.js';
+
+const run = promisify(execFile);
+const cli = join(repoRoot, 'bin', 'kilosecond.js');
+const dir = mkdtempSync(join(tmpdir(), 'kilosecond-train-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function fails(args: string[]): Promise<string> {
+  try {
+    await run(process.execPath, [cli, ...args]);
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    assert.notEqual(e.code, 0);
+    assert.doesNotMatch(e.stderr, /\n\s+at /, 'no stack trace');
+    return e.stderr;
+  }
+  assert.fail(`kilosecond ${args.join(' ')} succeeded`);
+}
+
+it('an unknown dataset lists the valid ones', async () => {
+  assert.match(await fails(['train', 'imagenet']), /Allowed choices are mnist, fashion-mnist, cifar10/);
+});
+
+it('a bad option value names the option', async () => {
+  assert.match(await fails(['train', 'mnist', '--epochs', '0']), /--epochs takes a whole number above 0/);
+  assert.match(await fails(['train', 'mnist', '--pad-mode', 'edge']), /--pad-mode/);
+});
+
+/** The two tests below get past data loading, so they need Fashion-MNIST (CI installs it). */
+function needFashion(t: { skip(reason: string): void }): boolean {
+  if (existsSync('/usr/share/datasets/fashion-mnist')) return true;
+  if (process.env.CI) assert.fail('dataset-fashion-mnist is not installed: CI must install it');
+  t.skip('dataset-fashion-mnist not installed');
+  return false;
+}
+
+it('an impossible budget says so before training starts, and writes no checkpoint', async (t) => {
+  if (!needFashion(t)) return;
+  const out = join(dir, 'budget');
+  const stderr = await fails(['train', 'fashion-mnist', '--budget', '1', '--width', '4', '--out', out]);
+  assert.match(stderr, /a budget of 1 s cannot fit one epoch here: .*Raise --budget/);
+  assert.ok(!existsSync(join(out, 'model.safetensors')));
+});
+
+it('an unwritable --out gives a clear error', async (t) => {
+  if (!needFashion(t)) return;
+  if (process.getuid?.() === 0) {
+    // root writes anywhere: use a path under a regular file instead of a read-only folder.
+    const file = join(dir, 'a-file');
+    await run('touch', [file]);
+    assert.match(await fails(['train', 'fashion-mnist', '--out', join(file, 'run')]), /cannot write to --out/);
+    return;
+  }
+  const locked = join(dir, 'locked');
+  await run('mkdir', [locked]);
+  chmodSync(locked, 0o500);
+  t.after(() => chmodSync(locked, 0o700));
+  assert.match(await fails(['train', 'fashion-mnist', '--out', join(locked, 'run')]), /cannot write to --out/);
+  assert.deepEqual(readdirSync(locked), []);
+});
