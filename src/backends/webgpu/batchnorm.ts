@@ -10,10 +10,10 @@ import type { Slab } from './memory.js';
 import { grid1d, uniforms } from './shaders.js';
 import { defineKernel, type Access, type Kernel } from './stream.js';
 
-const statsFinishKernel = defineKernel(['workgroup_sum.wgsl', 'bn_stats_finish.wgsl'], ['read', 'read', 'write', 'write', 'write', 'write']);
+const statsFinishKernel = defineKernel(['workgroup_sum.wgsl', 'bn_chunk_totals.wgsl', 'bn_stats_finish.wgsl'], ['read', 'read', 'write', 'write', 'write', 'write']);
 const evalStatsKernel = defineKernel(['bn_eval_stats.wgsl'], ['read', 'read', 'write', 'write']);
 const gradFinishKernel = defineKernel(
-  ['workgroup_sum.wgsl', 'bn_grad_finish.wgsl'], ['read', 'read', 'read', 'read', 'write', 'write', 'write'],
+  ['workgroup_sum.wgsl', 'bn_chunk_totals.wgsl', 'bn_grad_finish.wgsl'], ['read', 'read', 'read', 'read', 'write', 'write', 'write'],
 );
 
 /** A row kernel in its 1- and 4-channels-per-thread forms. */

@@ -1,4 +1,4 @@
-// Batch-norm backward, stage 2 (one workgroup per channel, with workgroup_sum.wgsl): gbeta = sum g, ggamma = sum g * xhat,
+// Batch-norm backward, stage 2 (one workgroup per channel, with workgroup_sum.wgsl and bn_chunk_totals.wgsl): gbeta = sum g, ggamma = sum g * xhat,
 // and the per-channel coefficients of gx = gamma * invstd * (g - gbeta / rows - xhat * ggamma / rows),
 // stored planar as coef [4][channels] = (gamma * invstd, gbeta / rows, invstd * ggamma / rows, mean).
 struct Params { channels: u32, chunks: u32, rows: u32 }
@@ -14,11 +14,7 @@ struct Params { channels: u32, chunks: u32, rows: u32 }
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u) {
   let c = wid.x;
-  var own = vec2f(0.0);
-  for (var z = tid; z < P.chunks; z += 256u) {
-    own += vec2f(partial[2u * z * P.channels + c], partial[(2u * z + 1u) * P.channels + c]);
-  }
-  let sums = workgroupSum(tid, own);
+  let sums = chunkTotals(tid, c);
   if (tid != 0u) { return; }
   let sg = sums.x;
   let sgx = sums.y;

@@ -1,4 +1,4 @@
-// Batch-norm statistics, stage 2 (one workgroup per channel, with workgroup_sum.wgsl): adds the chunks' partial sums, writes
+// Batch-norm statistics, stage 2 (one workgroup per channel, with workgroup_sum.wgsl and bn_chunk_totals.wgsl): adds the chunks' partial sums, writes
 // mean and invstd = 1 / sqrt(var + eps), and moves the running statistics PyTorch's way (the
 // running variance takes the unbiased variance).
 struct Params { channels: u32, chunks: u32, rows: u32, eps: f32, momentum: f32 }
@@ -13,12 +13,7 @@ struct Params { channels: u32, chunks: u32, rows: u32, eps: f32, momentum: f32 }
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) tid: u32, @builtin(workgroup_id) wid: vec3u) {
   let c = wid.x;
-  // Threads split the chunks: a serial loop over ~1000 chunks would wait on memory ~1000 times.
-  var own = vec2f(0.0);
-  for (var z = tid; z < P.chunks; z += 256u) {
-    own += vec2f(partial[2u * z * P.channels + c], partial[(2u * z + 1u) * P.channels + c]);
-  }
-  let sums = workgroupSum(tid, own);
+  let sums = chunkTotals(tid, c);
   if (tid != 0u) { return; }
   let s = sums.x;
   let q = sums.y;
