@@ -1,29 +1,38 @@
 /**
- * @file Test support: run one kernel call on the WebGPU backend and on the reference backend
+ * @file Test support: run one kernel call on a backend under test and on the reference backend
  * (the executable specification) from the same initial buffers, and compare every buffer after.
  */
 import assert from 'node:assert/strict';
-import type { Backend, DeviceBuffer } from '../../core/backend.js';
-import { createReferenceBackend } from '../reference/index.js';
+import type { Backend, DeviceBuffer } from '../core/backend.js';
+import { createReferenceBackend } from '../backends/reference/index.js';
 
 export interface KernelCase {
-  /** Initial contents of every buffer the call touches; outputs too, so stale values show. */
-  buffers: Record<string, Float32Array>;
+  name: string;
+  /** Initial contents of the buffers the call reads, and of those it updates in place. */
+  inputs: Record<string, Float32Array>;
+  /**
+   * The lengths of the buffers the call must write completely. They start as NaN on both
+   * backends, so an element a kernel leaves unwritten (or scales by zero) fails the comparison.
+   */
+  outputs: Record<string, number>;
   run(backend: Backend, buffers: Record<string, DeviceBuffer>): void;
-  /** Largest allowed ||gpu - reference|| / ||reference||, per buffer or for all. */
-  tolerance: number | Record<string, number>;
+  /**
+   * Largest allowed ||ours - reference|| / ||reference|| per buffer; a buffer not named here
+   * (an input the call must leave alone) must come back bit-identical.
+   */
+  tolerance: Record<string, number>;
 }
 
 const reference = createReferenceBackend();
 
-export async function expectMatchesReference(gpu: Backend, c: KernelCase): Promise<void> {
-  const [expected, actual] = await Promise.all([runOn(reference, c), runOn(gpu, c)]);
-  for (const name of Object.keys(c.buffers)) {
-    const tolerance = typeof c.tolerance === 'number' ? c.tolerance : (c.tolerance[name] ?? 0);
+export async function expectMatchesReference(backend: Backend, c: KernelCase): Promise<void> {
+  const [expected, actual] = await Promise.all([runOn(reference, c), runOn(backend, c)]);
+  for (const name of Object.keys(expected)) {
+    const tolerance = c.tolerance[name] ?? 0;
     const error = relativeError(actual[name]!, expected[name]!);
     assert.ok(
       error <= tolerance,
-      `buffer '${name}': relative error ${error.toExponential(2)} > ${tolerance} ` +
+      `${c.name}: buffer '${name}': relative error ${error.toExponential(2)} > ${tolerance} ` +
         `(first difference at ${firstDifference(actual[name]!, expected[name]!)})`,
     );
   }
@@ -31,9 +40,13 @@ export async function expectMatchesReference(gpu: Backend, c: KernelCase): Promi
 
 async function runOn(backend: Backend, c: KernelCase): Promise<Record<string, Float32Array>> {
   const buffers: Record<string, DeviceBuffer> = {};
-  for (const [name, data] of Object.entries(c.buffers)) {
+  for (const [name, data] of Object.entries(c.inputs)) {
     buffers[name] = backend.alloc(data.length);
     backend.write(buffers[name]!, data);
+  }
+  for (const [name, length] of Object.entries(c.outputs)) {
+    buffers[name] = backend.alloc(length);
+    backend.write(buffers[name]!, new Float32Array(length).fill(NaN));
   }
   c.run(backend, buffers);
   const out: Record<string, Float32Array> = {};
@@ -59,7 +72,7 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
 
 function firstDifference(a: Float32Array, b: Float32Array): string {
   for (let i = 0; i < a.length; i++) {
-    if (Math.abs(a[i]! - b[i]!) > 1e-6 * Math.max(1, Math.abs(b[i]!))) return `[${i}]: ${a[i]} vs ${b[i]}`;
+    if (!(Math.abs(a[i]! - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)))) return `[${i}]: ${a[i]} vs ${b[i]}`;
   }
   return 'none above 1e-6';
 }
