@@ -12,7 +12,7 @@
  */
 import type { Conv3x3Shape } from '../../core/backend.js';
 import type { KernelContext } from './context.js';
-import { pad } from './elementwise.js';
+import { pad, type PadShape } from './elementwise.js';
 import { dispatchGemm, gemmKernel, TILES, type Tile } from './gemm.js';
 import type { Slab } from './memory.js';
 import { grid1d, uniforms } from './shaders.js';
@@ -34,58 +34,38 @@ export function forceTiles(tiles: { forward?: Tile; filter?: Tile }): void {
   forcedTiles = tiles;
 }
 
-const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
-
 export function conv3x3(ctx: KernelContext, x: Slab, w: Slab, y: Slab, s: Conv3x3Shape): void {
-  const cin4 = roundUp4(s.cin);
-  const cout4 = roundUp4(s.cout);
-  const rows = s.n * s.h * s.w;
-  const scratch = new Scratch(ctx);
-  const x4 = scratch.padded(x, rows, 1, s.cin, 1, cin4);
-  const w4 = scratch.padded(w, 9, s.cin, s.cout, cin4, cout4);
-  const y4 = cout4 === s.cout ? y : scratch.take(rows * cout4);
-  forward(ctx, x4, w4, y4, { ...s, cin: cin4, cout: cout4 });
-  if (y4 !== y) pad(ctx, y4, y, { outer: rows, srcMid: 1, srcInner: cout4, dstMid: 1, dstInner: s.cout });
-  scratch.release();
+  const p = new PaddedOperands(ctx, s);
+  forward(ctx, p.activations(x, s.cin), p.weights(w), p.activationsOut(y, s.cout), p.shape);
+  p.finish();
 }
 
 export function conv3x3BackwardData(ctx: KernelContext, gy: Slab, w: Slab, gx: Slab, s: Conv3x3Shape): void {
-  const cin4 = roundUp4(s.cin);
-  const cout4 = roundUp4(s.cout);
-  const rows = s.n * s.h * s.w;
-  const scratch = new Scratch(ctx);
-  const gy4 = scratch.padded(gy, rows, 1, s.cout, 1, cout4);
-  const w4 = scratch.padded(w, 9, s.cin, s.cout, cin4, cout4);
-  const flipped = scratch.take(9 * cin4 * cout4);
-  const total = 9 * cin4 * cout4;
-  ctx.stream.dispatch(flipKernel, [w4, flipped], uniforms([total, cin4, cout4]), grid1d(total));
-  const gx4 = cin4 === s.cin ? gx : scratch.take(rows * cin4);
-  forward(ctx, gy4, flipped, gx4, { ...s, cin: cout4, cout: cin4 });
-  if (gx4 !== gx) pad(ctx, gx4, gx, { outer: rows, srcMid: 1, srcInner: cin4, dstMid: 1, dstInner: s.cin });
-  scratch.release();
+  const p = new PaddedOperands(ctx, s);
+  const { cin, cout } = p.shape;
+  const flipped = p.take(9 * cin * cout);
+  ctx.stream.dispatch(flipKernel, [p.weights(w), flipped], uniforms([9 * cin * cout, cin, cout]), grid1d(9 * cin * cout));
+  forward(ctx, p.activations(gy, s.cout), flipped, p.activationsOut(gx, s.cin), { ...p.shape, cin: cout, cout: cin });
+  p.finish();
 }
 
 export function conv3x3BackwardFilter(ctx: KernelContext, x: Slab, gy: Slab, gw: Slab, s: Conv3x3Shape): void {
-  const cin4 = roundUp4(s.cin);
-  const cout4 = roundUp4(s.cout);
+  const p = new PaddedOperands(ctx, s);
+  const { cin, cout } = p.shape;
   const pixels = s.n * s.h * s.w;
-  const scratch = new Scratch(ctx);
-  const x4 = scratch.padded(x, pixels, 1, s.cin, 1, cin4);
-  const gy4 = scratch.padded(gy, pixels, 1, s.cout, 1, cout4);
-  const gw4 = cin4 === s.cin && cout4 === s.cout ? gw : scratch.take(9 * cin4 * cout4);
-
-  const M = 9 * cin4;
-  const N = cout4;
+  const gw4 = p.weightsOut(gw);
+  const M = 9 * cin;
+  const N = cout;
   const tile = forcedTiles.filter ?? (M >= 128 && N >= 128 ? TILES.large : TILES.small);
   const { splits, kChunk } = splitReduction(pixels, tile, Math.ceil(M / tile.BM) * Math.ceil(N / tile.BN));
-  const partial = splits === 1 ? gw4 : scratch.take(splits * M * N);
-  const params = { M, N, K: pixels, kChunk, h: s.h, w: s.w, cin: cin4, cout: cout4 };
-  dispatchGemm(ctx, gemmKernel('conv3x3.wgsl', tile, { FILTER: 1 }), tile, x4, gy4, partial, params, splits);
+  const partial = splits === 1 ? gw4 : p.take(splits * M * N);
+  const params = { M, N, K: pixels, kChunk, h: s.h, w: s.w, cin, cout };
+  const kernel = gemmKernel('conv3x3.wgsl', tile, { FILTER: 1 });
+  dispatchGemm(ctx, kernel, tile, p.activations(x, s.cin), p.activations(gy, s.cout), partial, params, splits);
   if (partial !== gw4) {
     ctx.stream.dispatch(splitSumKernel, [partial, gw4], uniforms([M * N, splits]), grid1d(M * N));
   }
-  if (gw4 !== gw) pad(ctx, gw4, gw, { outer: 9, srcMid: cin4, srcInner: cout4, dstMid: s.cin, dstInner: s.cout });
-  scratch.release();
+  p.finish();
 }
 
 /** y = conv3x3(x, w) for channel counts that are multiples of 4. */
@@ -120,11 +100,21 @@ export function splitReduction(pixels: number, tile: Tile, tiles: number): { spl
   return { splits: Math.ceil(pixels / kChunk), kChunk };
 }
 
-/** Scratch buffers of one convolution call, handed back together once it is recorded. */
-class Scratch {
+/**
+ * One convolution call's operands with every channel count zero-padded to a multiple of 4 (the
+ * kernels load 4 channels at a time): inputs are copied into padded scratch, outputs are computed
+ * in padded scratch and cropped into place by finish(). Operands already aligned are used as they
+ * are. All scratch goes back to the pool together at finish(), after the call is recorded.
+ */
+class PaddedOperands {
+  /** The shape the kernels see. */
+  readonly shape: Conv3x3Shape;
   private readonly taken: Slab[] = [];
+  private readonly crops: (() => void)[] = [];
 
-  constructor(private readonly ctx: KernelContext) {}
+  constructor(private readonly ctx: KernelContext, private readonly original: Conv3x3Shape) {
+    this.shape = { ...original, cin: roundUp4(original.cin), cout: roundUp4(original.cout) };
+  }
 
   take(floats: number): Slab {
     const slab = this.ctx.scratch(floats);
@@ -132,15 +122,59 @@ class Scratch {
     return slab;
   }
 
-  /** `src` [outer][mid][inner] with mid and inner zero-padded, or `src` itself if already so. */
-  padded(src: Slab, outer: number, mid: number, inner: number, mid4: number, inner4: number): Slab {
-    if (mid === mid4 && inner === inner4) return src;
-    const dst = this.take(outer * mid4 * inner4);
-    pad(this.ctx, src, dst, { outer, srcMid: mid, srcInner: inner, dstMid: mid4, dstInner: inner4 });
+  /** An activation [pixels][channels], as [pixels][roundUp4(channels)]. */
+  activations(src: Slab, channels: number): Slab {
+    return this.padded(src, this.activationLayout(channels));
+  }
+
+  /** Weights [9][cin][cout], as [9][cin4][cout4]. */
+  weights(src: Slab): Slab {
+    return this.padded(src, this.weightLayout());
+  }
+
+  /** Where to write an activation [pixels][channels] in its padded form. */
+  activationsOut(dst: Slab, channels: number): Slab {
+    return this.paddedOut(dst, this.activationLayout(channels));
+  }
+
+  /** Where to write weights [9][cin][cout] in their padded form. */
+  weightsOut(dst: Slab): Slab {
+    return this.paddedOut(dst, this.weightLayout());
+  }
+
+  /** Crops the padded outputs into place and hands the scratch back. */
+  finish(): void {
+    for (const crop of this.crops) crop();
+    this.ctx.done(...this.taken);
+  }
+
+  private activationLayout(channels: number): PadShape {
+    const { n, h, w } = this.original;
+    return { outer: n * h * w, srcMid: 1, srcInner: channels, dstMid: 1, dstInner: roundUp4(channels) };
+  }
+
+  private weightLayout(): PadShape {
+    const { cin, cout } = this.original;
+    return { outer: 9, srcMid: cin, srcInner: cout, dstMid: this.shape.cin, dstInner: this.shape.cout };
+  }
+
+  /** `src` copied into zero-padded scratch, or `src` itself when the layout pads nothing. */
+  private padded(src: Slab, layout: PadShape): Slab {
+    if (padsNothing(layout)) return src;
+    const dst = this.take(layout.outer * layout.dstMid * layout.dstInner);
+    pad(this.ctx, src, dst, layout);
     return dst;
   }
 
-  release(): void {
-    this.ctx.done(...this.taken);
+  /** Padded scratch that finish() crops into `dst`, or `dst` itself when the layout pads nothing. */
+  private paddedOut(dst: Slab, layout: PadShape): Slab {
+    if (padsNothing(layout)) return dst;
+    const src = this.take(layout.outer * layout.dstMid * layout.dstInner);
+    const crop = { outer: layout.outer, srcMid: layout.dstMid, srcInner: layout.dstInner, dstMid: layout.srcMid, dstInner: layout.srcInner };
+    this.crops.push(() => pad(this.ctx, src, dst, crop));
+    return src;
   }
 }
+
+const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
+const padsNothing = (l: PadShape): boolean => l.srcMid === l.dstMid && l.srcInner === l.dstInner;
