@@ -89,6 +89,37 @@ ConvShape read_conv_shape(Args& a) {
   return s;
 }
 
+/** What a convolution argument holds, which fixes how many floats it needs. */
+enum class ConvOperand { kInputActivations, kOutputActivations, kWeights };
+
+int64_t conv_operand_length(ConvOperand operand, const ConvShape& s) {
+  switch (operand) {
+    case ConvOperand::kInputActivations: return s.n * s.h * s.w * s.cin;
+    case ConvOperand::kOutputActivations: return s.n * s.h * s.w * s.cout;
+    case ConvOperand::kWeights: return 9 * s.cin * s.cout;
+  }
+  return 0;
+}
+
+using ConvKernel = void (*)(Runtime*, const float*, const float*, float*, const ConvShape&);
+
+/** One convolution entry point: its kernel and the names and contents of its three arrays. */
+struct ConvBinding {
+  ConvKernel KernelTable::*kernel;
+  const char* names[3];
+  ConvOperand operands[3];
+};
+
+constexpr ConvBinding kConvForward{
+    &KernelTable::conv3x3, {"x", "w", "y"},
+    {ConvOperand::kInputActivations, ConvOperand::kWeights, ConvOperand::kOutputActivations}};
+constexpr ConvBinding kConvBackwardData{
+    &KernelTable::conv3x3_backward_data, {"gy", "w", "gx"},
+    {ConvOperand::kOutputActivations, ConvOperand::kWeights, ConvOperand::kInputActivations}};
+constexpr ConvBinding kConvBackwardFilter{
+    &KernelTable::conv3x3_backward_filter, {"x", "gy", "gw"},
+    {ConvOperand::kInputActivations, ConvOperand::kOutputActivations, ConvOperand::kWeights}};
+
 // Batch norm arguments end with (rows, channels, eps, relu).
 BatchNormShape read_bn_shape(Args& a) {
   BatchNormShape s;
@@ -108,9 +139,9 @@ class Context : public Napi::ObjectWrap<Context> {
       InstanceAccessor<&Context::Threads>("threads"),
       InstanceMethod<&Context::ScratchBytes>("scratchBytes"),
       InstanceMethod<&Context::Dispose>("dispose"),
-      InstanceMethod<&Context::Conv3x3>("conv3x3"),
-      InstanceMethod<&Context::Conv3x3BackwardData>("conv3x3BackwardData"),
-      InstanceMethod<&Context::Conv3x3BackwardFilter>("conv3x3BackwardFilter"),
+      InstanceMethod<&Context::Conv<kConvForward>>("conv3x3"),
+      InstanceMethod<&Context::Conv<kConvBackwardData>>("conv3x3BackwardData"),
+      InstanceMethod<&Context::Conv<kConvBackwardFilter>>("conv3x3BackwardFilter"),
       InstanceMethod<&Context::BatchNormTrain>("batchNormTrain"),
       InstanceMethod<&Context::BatchNormEval>("batchNormEval"),
       InstanceMethod<&Context::BatchNormBackward>("batchNormBackward"),
@@ -166,34 +197,17 @@ class Context : public Napi::ObjectWrap<Context> {
   }
   void Dispose(const Napi::CallbackInfo&) { runtime_.reset(); }
 
-  // (x, w, y, n, h, w, cin, cout)
-  void Conv3x3(const Napi::CallbackInfo& info) {
+  // (a, b, out, n, h, w, cin, cout): the three convolutions differ only in the kernel and in what
+  // each array holds, which fixes the length it needs.
+  template <const ConvBinding& binding>
+  void Conv(const Napi::CallbackInfo& info) {
     Args a(info);
-    const FloatArray x = a.array("x"), w = a.array("w"), y = a.array("y");
+    FloatArray arrays[3];
+    for (int i = 0; i < 3; i++) arrays[i] = a.array(binding.names[i]);
     const ConvShape s = read_conv_shape(a);
-    const int64_t pixels = s.n * s.h * s.w;
-    kernels_->conv3x3(rt(info), a.need(x, pixels * s.cin), a.need(w, 9 * s.cin * s.cout),
-                      a.need(y, pixels * s.cout), s);
-  }
-
-  // (gy, w, gx, n, h, w, cin, cout)
-  void Conv3x3BackwardData(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray gy = a.array("gy"), w = a.array("w"), gx = a.array("gx");
-    const ConvShape s = read_conv_shape(a);
-    const int64_t pixels = s.n * s.h * s.w;
-    kernels_->conv3x3_backward_data(rt(info), a.need(gy, pixels * s.cout), a.need(w, 9 * s.cin * s.cout),
-                                    a.need(gx, pixels * s.cin), s);
-  }
-
-  // (x, gy, gw, n, h, w, cin, cout)
-  void Conv3x3BackwardFilter(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), gy = a.array("gy"), gw = a.array("gw");
-    const ConvShape s = read_conv_shape(a);
-    const int64_t pixels = s.n * s.h * s.w;
-    kernels_->conv3x3_backward_filter(rt(info), a.need(x, pixels * s.cin), a.need(gy, pixels * s.cout),
-                                      a.need(gw, 9 * s.cin * s.cout), s);
+    float* data[3];
+    for (int i = 0; i < 3; i++) data[i] = a.need(arrays[i], conv_operand_length(binding.operands[i], s));
+    (kernels_->*binding.kernel)(rt(info), data[0], data[1], data[2], s);
   }
 
   // (x, gamma, beta, y, mean, invstd, runningMean, runningVar, momentum, rows, channels, eps, relu)
