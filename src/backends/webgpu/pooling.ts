@@ -7,10 +7,10 @@ import type { Slab } from './memory.js';
 import { grid1d, uniforms } from './shaders.js';
 import { defineKernel } from './stream.js';
 
-const maxPoolKernel = defineKernel(['common.wgsl', 'maxpool2x2.wgsl'], ['read', 'write']);
-const maxPoolBackwardKernel = defineKernel(['common.wgsl', 'maxpool2x2_backward.wgsl'], ['read', 'read', 'write']);
-const globalKernel = defineKernel(['common.wgsl', 'global_maxpool.wgsl'], ['read', 'write']);
-const globalBackwardKernel = defineKernel(['common.wgsl', 'global_maxpool_backward.wgsl'], ['read', 'read', 'write']);
+const maxPoolKernel = defineKernel(['common.wgsl', 'maxpool_window.wgsl', 'maxpool2x2.wgsl'], ['read', 'write']);
+const maxPoolBackwardKernel = defineKernel(['common.wgsl', 'maxpool_window.wgsl', 'maxpool2x2_backward.wgsl'], ['read', 'read', 'write']);
+const globalKernel = defineKernel(['common.wgsl', 'global_maxpool_column.wgsl', 'global_maxpool.wgsl'], ['read', 'write']);
+const globalBackwardKernel = defineKernel(['common.wgsl', 'global_maxpool_column.wgsl', 'global_maxpool_backward.wgsl'], ['read', 'read', 'write']);
 
 export function maxPool2x2(ctx: KernelContext, x: Slab, y: Slab, s: Pool2x2Shape): void {
   const total = s.n * Math.floor(s.h / 2) * Math.floor(s.w / 2) * s.c;

@@ -9,11 +9,7 @@ struct Params { total: u32, cv: u32, relu: u32 }
 @group(0) @binding(5) var<storage, read> invstd: array<V>;
 @group(0) @binding(6) var<storage, read_write> y: array<V>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.total) { return; }
+fn element(i: u32) {
   let c = i % P.cv;
   var v = gamma[c] * ((x[i] - mean[c]) * invstd[c]) + beta[c];
   if (P.relu != 0u) { v = max(v, V(0.0)); }

@@ -1,9 +1,13 @@
-// Helpers for the elementwise kernels; the host concatenates this file in front of them.
+// The one entry point of the elementwise kernels, which the host concatenates in front of a
+// kernel file. That file declares `P` (a uniform struct whose first field, `total`, counts the
+// threads) and `fn element(i: u32)`, the work of thread i < P.total.
 
 const WG_SIZE: u32 = 256u;
 
-// Elementwise kernels run on a 2D grid of 256-thread workgroups (one axis caps at 65535
-// workgroups, too few for 64M-element tensors); this is the thread's flat index.
-fn flatIndex(wid: vec3u, nwg: vec3u, lid: vec3u) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG_SIZE + lid.x;
+@compute @workgroup_size(WG_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_id) lid: vec3u) {
+  // A 2D grid of workgroups: one axis caps at 65535, too few for 64M-element tensors.
+  let i = (wid.y * nwg.x + wid.x) * WG_SIZE + lid.x;
+  if (i < P.total) { element(i); }
 }

@@ -5,11 +5,7 @@ struct Params { total: u32, cin: u32, cout: u32 }
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.total) { return; }
+fn element(i: u32) {
   let ci = i % P.cin;
   let co = (i / P.cin) % P.cout;
   let tap = i / (P.cin * P.cout);

@@ -6,11 +6,7 @@ struct Params { total: u32, n: u32, k: u32, smoothing: f32 }
 @group(0) @binding(3) var<storage, read> gloss: array<f32>;
 @group(0) @binding(4) var<storage, read_write> glogits: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.total) { return; }
+fn element(i: u32) {
   var wanted = P.smoothing / f32(P.k);
   if (i % P.k == u32(labels[i / P.k])) { wanted += 1.0 - P.smoothing; }
   glogits[i] = gloss[0] * (probs[i] - wanted) / f32(P.n);

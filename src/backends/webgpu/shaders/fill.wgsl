@@ -1,11 +1,8 @@
 // dst[i] = value
-struct Params { length: u32, value: f32 }
+struct Params { total: u32, value: f32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i < P.length) { dst[i] = P.value; }
+fn element(i: u32) {
+  dst[i] = P.value;
 }

@@ -6,11 +6,7 @@ struct Params { total: u32, srcMid: u32, srcInner: u32, dstMid: u32, dstInner: u
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.total) { return; }
+fn element(i: u32) {
   let inner = i % P.dstInner;
   let rest = i / P.dstInner;
   let mid = rest % P.dstMid;

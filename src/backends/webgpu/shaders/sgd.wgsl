@@ -1,17 +1,13 @@
 // One step of torch.optim.SGD (dampening 0), in place on param and velocity:
 //   g = grad + weightDecay * param;  v = momentum * v + g
 //   param -= lr * (nesterov ? g + momentum * v : v)
-struct Params { length: u32, nesterov: u32, lr: f32, momentum: f32, weightDecay: f32 }
+struct Params { total: u32, nesterov: u32, lr: f32, momentum: f32, weightDecay: f32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> param: array<f32>;
 @group(0) @binding(3) var<storage, read_write> velocity: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.length) { return; }
+fn element(i: u32) {
   let p = param[i];
   let g = grad[i] + P.weightDecay * p;
   let v = P.momentum * velocity[i] + g;

@@ -1,15 +1,11 @@
 // dst[i] = sum over z of src[z][i]: finishes a GEMM whose reduction was split across workgroups.
-struct Params { length: u32, splits: u32 }
+struct Params { total: u32, splits: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-@compute @workgroup_size(WG_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_id) lid: vec3u) {
-  let i = flatIndex(wid, nwg, lid);
-  if (i >= P.length) { return; }
+fn element(i: u32) {
   var sum = 0.0;
-  for (var z = 0u; z < P.splits; z++) { sum += src[z * P.length + i]; }
+  for (var z = 0u; z < P.splits; z++) { sum += src[z * P.total + i]; }
   dst[i] = sum;
 }
