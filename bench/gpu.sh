@@ -58,7 +58,7 @@ if ! run_step adapter "$NODE" bench/gpu/adapter.mjs --json "$LOG_DIR/adapter.jso
   exit 1
 fi
 
-run_step kernel-tests "$NODE" --test --test-concurrency=1 --test-reporter=spec dist/backends/webgpu/
+KILOSECOND_TEST_BACKENDS=webgpu run_step kernel-tests "$NODE" --test --test-concurrency=1 --test-reporter=spec dist/backends/webgpu/ dist/backends/kernels.test.js
 
 if [[ -n ${FIXTURES:-} ]]; then
   for fixture in "$FIXTURES"/*/; do

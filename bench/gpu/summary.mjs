@@ -17,9 +17,12 @@ rows.push(['device', adapter ? `${adapter.adapter.vendor} ${adapter.adapter.arch
 for (const [step, verdict] of steps) rows.push([step, verdict]);
 const kernels = load('kernels.json');
 if (kernels) {
+  const peak = kernels.peakFlops;
+  if (peak) rows.push(['float32 peak, measured (FMA loop)', `${(peak / 1e12).toFixed(2)} TFLOP/s`]);
   for (const k of kernels.kernels) {
-    const unit = /^(forward|backward)/.test(k.kernel) ? 'GFLOP/s' : 'GB/s';
-    rows.push([`${k.layer} ${k.kernel} (batch ${kernels.batch})`, `${k.ms.toFixed(3)} ms  ${k.rate.toFixed(0)} ${unit}`]);
+    const conv = /^(forward|backward)/.test(k.kernel);
+    const share = conv && peak ? `  ${((100 * k.rate * 1e9) / peak).toFixed(0)}% of peak` : '';
+    rows.push([`${k.layer} ${k.kernel} (batch ${kernels.batch})`, `${k.ms.toFixed(3)} ms  ${k.rate.toFixed(0)} ${conv ? 'GFLOP/s' : 'GB/s'}${share}`]);
   }
 }
 const engine = load('engine.json');

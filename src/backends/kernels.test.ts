@@ -7,13 +7,14 @@
  * The CPU runs on every ISA this machine has (scalar, AVX2, AVX-512). WebGPU runs on whatever
  * adapter Dawn finds (SwiftShader on a machine without a GPU); without one it skips, except under
  * CI, where a silent skip would hide a broken backend (see webgpu/gpu-for-tests.ts).
+ * KILOSECOND_TEST_BACKENDS=webgpu (a comma list; default cpu,webgpu) narrows the run, for a GPU
+ * machine that carries no native build (bench/gpu.sh).
  */
 import { after, describe, test, type TestContext } from 'node:test';
 import type { Backend } from '../core/backend.js';
 import { expectMatchesReference } from '../testing/kernel-check.js';
 import { allKernelFamilies, kernelCases, type KernelFamily } from '../testing/kernel-cases.js';
-import { createCpuBackend, supportedIsas, type ConvAlgorithm, type Isa } from './cpu/index.js';
-import { convAlgorithms } from './cpu/native.js';
+import type { ConvAlgorithm, Isa } from './cpu/index.js';
 import { forceTiles } from './webgpu/conv.js';
 import { TILES } from './webgpu/gemm.js';
 import { closeGpuForTests, gpuForTests } from './webgpu/gpu-for-tests.js';
@@ -29,19 +30,24 @@ interface Target {
 
 const convFamilies: KernelFamily[] = ['conv3x3', 'conv3x3-layers'];
 
-function cpuTarget(isa: Isa, conv: ConvAlgorithm, families: KernelFamily[]): Target {
-  let backend: Backend | undefined;
-  after(() => backend?.dispose());
-  return {
-    name: `cpu ${isa}, conv ${conv}`,
-    families,
-    open: async () => (backend ??= createCpuBackend({ isa, threads: 2, conv })),
+/** Every ISA with the automatic convolution choice, and each convolution algorithm forced. */
+async function cpuTargets(): Promise<Target[]> {
+  // Imported here so that a machine without the native build can still test WebGPU.
+  const { createCpuBackend, supportedIsas } = await import('./cpu/index.js');
+  const { convAlgorithms } = await import('./cpu/native.js');
+  const target = (isa: Isa, conv: ConvAlgorithm): Target => {
+    let backend: Backend | undefined;
+    after(() => backend?.dispose());
+    return {
+      name: `cpu ${isa}, conv ${conv}`,
+      families: conv === 'auto' ? allKernelFamilies : convFamilies,
+      open: async () => (backend ??= createCpuBackend({ isa, threads: 2, conv })),
+    };
   };
+  return supportedIsas().flatMap((isa) => convAlgorithms.map((conv) => target(isa, conv)));
 }
 
-const targets: Target[] = [
-  ...supportedIsas().flatMap((isa) => convAlgorithms.map((conv) =>
-    cpuTarget(isa, conv, conv === 'auto' ? allKernelFamilies : convFamilies))),
+const webGpuTargets: Target[] = [
   { name: 'webgpu', families: allKernelFamilies, open: gpuForTests },
   // The tile heuristics pick one tile per layer shape; force each onto shapes that miss its multiples.
   ...Object.entries(TILES).map(([name, tile]): Target => ({
@@ -58,6 +64,11 @@ const targets: Target[] = [
     },
   })),
 ];
+
+const backends = (process.env.KILOSECOND_TEST_BACKENDS ?? 'cpu,webgpu').split(',');
+const unknown = backends.filter((name) => name !== 'cpu' && name !== 'webgpu');
+if (unknown.length > 0) throw new Error(`KILOSECOND_TEST_BACKENDS: unknown backend(s) ${unknown.join(', ')} (cpu, webgpu)`);
+const targets = [...(backends.includes('cpu') ? await cpuTargets() : []), ...(backends.includes('webgpu') ? webGpuTargets : [])];
 
 after(closeGpuForTests);
 

@@ -6,10 +6,11 @@
  * the host's cost of recording the dispatches.
  *
  *   node dist/backends/webgpu/bench-kernels.js [--batch 512] [--iters 10] [--json] [--sweep]
- *                                              [--layers prep,layer3.res]
+ *                                              [--layers prep,layer3.res] [--peak-iters 4096]
  *
+ * It first measures the adapter's float32 peak (peak.ts) and gives each convolution's share of it.
  * --sweep also times every convolution with every tile shape of gemm.ts (to tune conv.ts's
- * choices). On SwiftShader (no GPU) use a tiny batch: it only proves that every kernel runs.
+ * choices). On SwiftShader (no GPU) use a tiny batch and --peak-iters 8: it only proves that every kernel runs.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +18,7 @@ import type { Backend, Conv3x3Shape, DeviceBuffer } from '../../core/backend.js'
 import { forceTiles } from './conv.js';
 import { TILES } from './gemm.js';
 import { createWebGpuBackend } from './index.js';
+import { DEFAULT_PEAK_OPTIONS } from './peak.js';
 
 /** DavidNet's convolutions at width 64 on 32x32 inputs (the residual ones appear twice per block). */
 export const DAVIDNET_LAYERS: { name: string; hw: number; cin: number; cout: number }[] = [
@@ -99,11 +101,13 @@ function filled(gpu: Backend, length: number, value: number): DeviceBuffer {
   return buffer;
 }
 
-export function formatTimings(rows: KernelTiming[]): string {
+/** The timings as a table; with the measured peak (FLOP/s), each convolution's share of it. */
+export function formatTimings(rows: KernelTiming[], peakFlops?: number): string {
   const lines = ['layer        kernel           ms/call   rate'];
   for (const r of rows) {
     const unit = isConv(r.kernel) ? 'GFLOP/s' : 'GB/s';
-    lines.push(`${r.layer.padEnd(12)} ${r.kernel.padEnd(16)} ${r.ms.toFixed(3).padStart(8)}   ${r.rate.toFixed(1)} ${unit}`);
+    const share = isConv(r.kernel) && peakFlops ? `   ${((100 * r.rate * 1e9) / peakFlops).toFixed(0)}% of peak` : '';
+    lines.push(`${r.layer.padEnd(12)} ${r.kernel.padEnd(16)} ${r.ms.toFixed(3).padStart(8)}   ${r.rate.toFixed(1)} ${unit}${share}`);
   }
   return lines.join('\n');
 }
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       sweep: { type: 'boolean', default: false },
       layers: { type: 'string' },
+      'peak-iters': { type: 'string', default: String(DEFAULT_PEAK_OPTIONS.iters) },
     },
   });
   const gpu = await createWebGpuBackend();
@@ -146,9 +151,11 @@ async function main(): Promise<void> {
     console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} (${info.description})`);
     const o: BenchOptions = { batch: Number(values.batch), iters: Number(values.iters), layers: values.layers?.split(',') };
     if (values.sweep) console.log(`ms per call by tile shape (gemm.ts TILES):\n${await sweepTiles(gpu, o)}\n`);
+    const peakFlops = await gpu.measureFp32Peak({ ...DEFAULT_PEAK_OPTIONS, iters: Number(values['peak-iters']) });
+    console.log(`measured float32 peak (register-only FMA loop, peak.ts): ${(peakFlops / 1e9).toFixed(1)} GFLOP/s`);
     const rows = await benchKernels(gpu, o);
-    console.log(formatTimings(rows));
-    if (values.json) console.log(JSON.stringify({ batch: o.batch, adapter: info, kernels: rows }));
+    console.log(formatTimings(rows, peakFlops));
+    if (values.json) console.log(JSON.stringify({ batch: o.batch, adapter: info, peakFlops, kernels: rows }));
   } finally {
     gpu.dispose();
   }

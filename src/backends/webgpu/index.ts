@@ -20,6 +20,7 @@ import * as ew from './elementwise.js';
 import { matmul } from './gemm.js';
 import * as loss from './loss.js';
 import { GpuBuffer, SlabPool } from './memory.js';
+import { measureFp32Peak, type PeakOptions } from './peak.js';
 import * as pooling from './pooling.js';
 import { CommandStream } from './stream.js';
 
@@ -28,6 +29,8 @@ export type { WebGpuOptions } from './device.js';
 export interface WebGpuBackend extends Backend {
   /** The adapter and the limits the device was opened with (for logs and benchmarks). */
   readonly adapter: Omit<OpenedDevice, 'device' | 'instance'>;
+  /** The adapter's measured float32 FMA throughput in FLOP/s (benchmarks: see peak.ts). */
+  measureFp32Peak(options?: PeakOptions): Promise<number>;
 }
 
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
@@ -101,6 +104,10 @@ class WebGpu implements WebGpuBackend {
 
   sync(): Promise<void> {
     return this.stream.idle();
+  }
+
+  measureFp32Peak(options?: PeakOptions): Promise<number> {
+    return measureFp32Peak(this.ctx, options);
   }
 
   dispose(): void {
