@@ -139,7 +139,14 @@ const since = (start: number): number => (performance.now() - start) / 1000;
 /** Widths the budget planner may choose from when --width is not given. */
 const candidateWidths = [64, 32, 16];
 
-export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+/** What the trainer gets from outside besides its settings (tests swap in a failing backend). */
+export interface TrainDependencies {
+  createBackend(name: string): Promise<Backend>;
+}
+
+export async function train(
+  settings: TrainConfig, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend },
+): Promise<TrainResult> {
   const runStart = performance.now();
   const info = datasetInfo(settings.dataset);
   const augmentation: AugmentConfig = { ...settings.augmentation, padMode: settings.augmentation.padMode ?? info.padMode };
@@ -157,7 +164,7 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
   let dataSeconds = since(phaseStart);
   await ensureWritable(config.out);
 
-  const backend = await createBackend(config.backend);
+  const backend = await deps.createBackend(config.backend);
   try {
     phaseStart = performance.now();
     let plan: BudgetPlan | undefined;
@@ -196,9 +203,12 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
     dataSeconds += since(phaseStart);
     try {
       const model = new ResNet9(backend, { inChannels: info.channels, classes: info.classes.length, width }, config.seed);
-      try {
-        const fit = await fitModel(model, loader, trainSet, testSet, info, config, epochs, hooks);
-        const checkpoint = join(config.out, 'model.safetensors');
+      // Saved after every epoch, so that a run that dies (a lost GPU, a killed process) leaves
+      // the last finished epoch behind; the final epoch's save is the run's model.
+      const checkpoint = join(config.out, 'model.safetensors');
+      await rm(checkpoint, { force: true });
+      let savedEpochs = 0;
+      const saveEpoch = async (trainedEpochs: number): Promise<void> => {
         await saveCheckpoint(checkpoint, model, {
           dataset: info.name,
           classes: info.classes,
@@ -207,7 +217,14 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
           mean: info.mean,
           std: info.std,
           inputSize: [info.height, info.width],
-          config: { ...config, width, epochs, trainedEpochs: fit.history.length },
+          config: { ...config, width, epochs, trainedEpochs },
+        });
+        savedEpochs = trainedEpochs;
+      };
+      try {
+        const fit = await fitModel(model, loader, trainSet, testSet, info, config, epochs, hooks, saveEpoch).catch((err: unknown) => {
+          if (!(err instanceof UserError) || savedEpochs === 0) throw err;
+          throw new UserError(`${err.message}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
         });
         const trainImages = fit.history.reduce((s, r) => s + r.images_per_second * r.train_seconds, 0);
         const result: TrainResult = {
@@ -327,7 +344,8 @@ async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainC
 }
 
 async function fitModel(
-  model: ResNet9, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number, hooks: TrainHooks,
+  model: ResNet9, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number,
+  hooks: TrainHooks, saveEpoch: (trainedEpochs: number) => Promise<void>,
 ) {
   const backend = model.backend;
   const optimiser = new Sgd(model.parameters(), config);
@@ -415,6 +433,7 @@ async function fitModel(
       events.scalar('learning_rate', record.lr, globalStep);
       events.scalar('images_per_second', record.images_per_second, globalStep);
       events.flush();
+      await saveEpoch(epoch + 1);
       hooks.onEpoch?.(record, epochs);
     }
     return { history, learningRates, trainSeconds, evalSeconds, interrupted };
