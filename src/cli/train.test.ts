@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import { repoRoot } from '../testing/paths.js';
+import { needFashionMnist } from '../testing/datasets.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'bin', 'kilosecond.js');
@@ -37,16 +38,9 @@ it('a bad option value names the option', async () => {
   assert.match(await fails(['train', 'mnist', '--pad-mode', 'edge']), /--pad-mode/);
 });
 
-/** The two tests below get past data loading, so they need Fashion-MNIST (CI installs it). */
-function needFashion(t: { skip(reason: string): void }): boolean {
-  if (existsSync('/usr/share/datasets/fashion-mnist')) return true;
-  if (process.env.CI) assert.fail('dataset-fashion-mnist is not installed: CI must install it');
-  t.skip('dataset-fashion-mnist not installed');
-  return false;
-}
-
+// The two tests below get past data loading, so they need Fashion-MNIST (CI installs it).
 it('an impossible budget says so before training starts, and writes no checkpoint', async (t) => {
-  if (!needFashion(t)) return;
+  if (!needFashionMnist(t)) return;
   const out = join(dir, 'budget');
   const stderr = await fails(['train', 'fashion-mnist', '--budget', '1', '--width', '4', '--out', out]);
   assert.match(stderr, /a budget of 1 s cannot fit one epoch here: .*Raise --budget/);
@@ -54,7 +48,7 @@ it('an impossible budget says so before training starts, and writes no checkpoin
 });
 
 it('an unwritable --out gives a clear error', async (t) => {
-  if (!needFashion(t)) return;
+  if (!needFashionMnist(t)) return;
   if (process.getuid?.() === 0) {
     // root writes anywhere: use a path under a regular file instead of a read-only folder.
     const file = join(dir, 'a-file');

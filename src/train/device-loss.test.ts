@@ -5,7 +5,7 @@
  * UserError a lost WebGPU device raises, from the second epoch on.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -14,15 +14,12 @@ import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { readSafetensors } from '../nn/safetensors.js';
 import { recipe, train } from './trainer.js';
+import { needFashionMnist } from '../testing/datasets.js';
 
-const debianFolder = '/usr/share/datasets/fashion-mnist';
 const lostMessage = 'WebGPU: the GPU device was lost (test); use `--backend cpu` instead';
 
 it('a device lost in epoch 2 fails clearly and leaves epoch 1 checkpointed', { timeout: 10 * 60_000 }, async (t) => {
-  if (!existsSync(debianFolder)) {
-    if (process.env.CI) assert.fail('dataset-fashion-mnist is not installed: CI must install it');
-    return t.skip('dataset-fashion-mnist not installed');
-  }
+  if (!needFashionMnist(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'kilosecond-lost-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
   let lost = false;

@@ -5,23 +5,20 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { it } from 'node:test';
 import { decodePng } from '../report/png-check.js';
 import { repoRoot } from '../testing/paths.js';
+import { needFashionMnist } from '../testing/datasets.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'bin', 'kilosecond.js');
-const debianFolder = '/usr/share/datasets/fashion-mnist';
 
 it('trains Fashion-MNIST to at least 85% test accuracy, and the checkpoint evaluates to the same', { timeout: 15 * 60_000 }, async (t) => {
-  if (!existsSync(debianFolder)) {
-    if (process.env.CI) assert.fail('dataset-fashion-mnist is not installed: CI must install it');
-    return t.skip('dataset-fashion-mnist not installed');
-  }
+  if (!needFashionMnist(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'kilosecond-train-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const { stdout } = await run(process.execPath, [cli, 'train', 'fashion-mnist', '--width', '8', '--epochs', '3', '--augment', 'none', '--out', out], { maxBuffer: 1 << 24 });

@@ -372,26 +372,30 @@ async function fitModel(
       let step = 0;
       let lr = 0;
       const batches = loader.epoch(epoch)[Symbol.asyncIterator]();
-      for (;;) {
-        const waitStart = performance.now();
-        const next = await batches.next();
-        waited += since(waitStart);
-        if (next.done) break;
-        lr = lrAt(epoch * stepsPerEpoch + step);
-        learningRates.push(lr);
-        trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
-        step++;
-        hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
-        if (hooks.onRunningMetrics && step % readEvery === 0) {
-          // Not awaited: the read completes when the device gets there, and the loop goes on queueing steps.
-          const e = epoch;
-          void trainMetrics.read().then((m) => hooks.onRunningMetrics?.(e, m.accuracy, m.loss));
+      try {
+        for (;;) {
+          const waitStart = performance.now();
+          const next = await batches.next();
+          waited += since(waitStart);
+          if (next.done) break;
+          lr = lrAt(epoch * stepsPerEpoch + step);
+          learningRates.push(lr);
+          trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
+          step++;
+          hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
+          if (hooks.onRunningMetrics && step % readEvery === 0) {
+            // Not awaited: the read completes when the device gets there, and the loop goes on queueing steps.
+            const e = epoch;
+            void trainMetrics.read().then((m) => hooks.onRunningMetrics?.(e, m.accuracy, m.loss), () => undefined);
+          }
+          if (hooks.shouldStop?.()) {
+            interrupted = true;
+            break;
+          }
         }
-        if (hooks.shouldStop?.()) {
-          interrupted = true;
-          await batches.return?.(undefined);
-          break;
-        }
+      } finally {
+        // Stopped early (Ctrl-C, or a step threw): the loader must drop the batches it read ahead.
+        await batches.return?.(undefined);
       }
       const trained = await trainMetrics.read(); // waits for the epoch's queued work
       const epochTrainSeconds = since(start);
