@@ -26,11 +26,6 @@ export interface WebGpuOptions {
 
 export interface OpenedDevice {
   device: GPUDevice;
-  /**
-   * Dawn's instance. Hold it as long as the device: once it is garbage-collected, Dawn's event
-   * loop polls a freed instance and crashes the process.
-   */
-  instance: GPU;
   /** vendor / architecture / device / description, as the adapter reports them. */
   adapterInfo: Record<string, string>;
   /** The limits granted to the device (what the kernels may rely on). */
@@ -48,8 +43,25 @@ export const gpuConstants = globals as unknown as {
 const DEFAULT_MIN_BUFFER_BYTES = 256 * 1024 * 1024;
 const CPU_HINT = 'use `--backend cpu` instead';
 
+/**
+ * Dawn instances, one per set of flags, kept for the life of the process: once an instance is
+ * garbage-collected while a device it made is still being polled, Dawn's event loop touches freed
+ * memory and aborts the process (seen as a flaky SIGABRT in tests that let theirs go).
+ */
+const instances = new Map<string, GPU>();
+
+function dawnInstance(flags: string[]): GPU {
+  const key = JSON.stringify(flags);
+  let gpu = instances.get(key);
+  if (!gpu) {
+    gpu = create(flags);
+    instances.set(key, gpu);
+  }
+  return gpu;
+}
+
 export async function openDevice(options: WebGpuOptions = {}): Promise<OpenedDevice> {
-  const gpu = create(options.dawnFlags ?? []);
+  const gpu = dawnInstance(options.dawnFlags ?? []);
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
   );
@@ -74,7 +86,6 @@ export async function openDevice(options: WebGpuOptions = {}): Promise<OpenedDev
   const info = adapter.info;
   return {
     device,
-    instance: gpu,
     adapterInfo: {
       vendor: info.vendor,
       architecture: info.architecture,

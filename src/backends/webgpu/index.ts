@@ -28,7 +28,7 @@ export type { WebGpuOptions } from './device.js';
 
 export interface WebGpuBackend extends Backend {
   /** The adapter and the limits the device was opened with (for logs and benchmarks). */
-  readonly adapter: Omit<OpenedDevice, 'device' | 'instance'>;
+  readonly adapter: Omit<OpenedDevice, 'device'>;
   /** The adapter's measured float32 FMA throughput in FLOP/s (benchmarks: see peak.ts). */
   measureFp32Peak(options?: PeakOptions): Promise<number>;
 }
@@ -43,18 +43,15 @@ const { GPUBufferUsage } = gpuConstants;
 class WebGpu implements WebGpuBackend {
   /** 'webgpu (nvidia nvidia-h100-80gb-hbm3)': run records say which adapter did the work. */
   readonly name: string;
-  readonly adapter: Omit<OpenedDevice, 'device' | 'instance'>;
+  readonly adapter: Omit<OpenedDevice, 'device'>;
   private readonly device: GPUDevice;
-  /** Held, never used: see OpenedDevice.instance. */
-  readonly instance: GPU;
   private readonly pool: SlabPool;
   private readonly stream: CommandStream;
   private readonly ctx: KernelContext;
 
   constructor(opened: OpenedDevice, dispatchesPerSubmit?: number) {
-    const { device, instance, ...adapter } = opened;
+    const { device, ...adapter } = opened;
     this.device = device;
-    this.instance = instance;
     this.adapter = adapter;
     const { vendor, device: model, description } = adapter.adapterInfo;
     this.name = `webgpu (${[vendor, model || description].filter(Boolean).join(' ') || 'unknown adapter'})`;
