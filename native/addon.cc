@@ -120,6 +120,22 @@ constexpr ConvBinding kConvBackwardFilter{
     &KernelTable::conv3x3_backward_filter, {"x", "gy", "gw"},
     {ConvOperand::kInputActivations, ConvOperand::kOutputActivations, ConvOperand::kWeights}};
 
+// Cross-entropy arguments end with (n, k, smoothing): n rows of k logits.
+struct LossShape {
+  int64_t n;
+  int64_t k;
+  float smoothing;
+};
+
+LossShape read_loss_shape(Args& a) {
+  LossShape s;
+  s.n = a.size("n");
+  s.k = a.size("k");
+  s.smoothing = static_cast<float>(a.number("smoothing"));
+  a.require(s.n >= 1 && s.k >= 1, "cross-entropy needs n >= 1 and k >= 1");
+  return s;
+}
+
 // Batch norm arguments end with (rows, channels, eps, relu).
 BatchNormShape read_bn_shape(Args& a) {
   BatchNormShape s;
@@ -318,9 +334,7 @@ class Context : public Napi::ObjectWrap<Context> {
     Args a(info);
     const FloatArray logits = a.array("logits"), labels = a.array("labels"), probs = a.array("probs"),
                      loss = a.array("loss");
-    const int64_t n = a.size("n"), k = a.size("k");
-    const float smoothing = static_cast<float>(a.number("smoothing"));
-    a.require(n >= 1 && k >= 1, "cross-entropy needs n >= 1 and k >= 1");
+    const auto [n, k, smoothing] = read_loss_shape(a);
     kernels_->cross_entropy(rt(info), a.need(logits, n * k), a.need(labels, n), a.need(probs, n * k),
                             a.need(loss, 1), n, k, smoothing);
   }
@@ -330,9 +344,7 @@ class Context : public Napi::ObjectWrap<Context> {
     Args a(info);
     const FloatArray probs = a.array("probs"), labels = a.array("labels"), gloss = a.array("gloss"),
                      glogits = a.array("glogits");
-    const int64_t n = a.size("n"), k = a.size("k");
-    const float smoothing = static_cast<float>(a.number("smoothing"));
-    a.require(n >= 1 && k >= 1, "cross-entropy needs n >= 1 and k >= 1");
+    const auto [n, k, smoothing] = read_loss_shape(a);
     kernels_->cross_entropy_backward(rt(info), a.need(probs, n * k), a.need(labels, n), a.need(gloss, 1),
                                      a.need(glogits, n * k), n, k, smoothing);
   }
