@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-shot WebGPU check and benchmark for a GPU machine without internet or npm:
-# adapter info, the WebGPU kernel tests, the PyTorch-fixture selftest, per-layer kernel timings
-# of ResNet-9 (batch 512), a full training step, then a summary table (printed last).
+# adapter info, the WebGPU kernel tests, the PyTorch-fixture selftest, the measured float32 peak and
+# per-layer kernel timings of ResNet-9 (batch 512), full training steps on 32x32 and 28x28 images
+# with 25-epoch projections, optionally the full Fashion-MNIST recipe, then a summary table (last).
 #
 # Needs the repo's dist/ (npm run build), node_modules/webgpu, and on the machine the Vulkan
 # loader (libvulkan1) plus libglvnd (libGLdispatch: NVIDIA's Vulkan driver lives in
@@ -10,10 +11,15 @@
 #   NODE      node >= 20 binary (default: node on PATH)
 #   FIXTURES  folder of fixture folders (shared/fixtures) for `selftest`; skipped when unset
 #   BATCH=512 ITERS=10 WIDTH=64 STEPS=5   benchmark sizes
+#   PEAK_ITERS=4096  FMA rounds per thread of the peak probe (SwiftShader: 8)
 #   SWEEP=1   also time every convolution with every tile shape (to tune src/backends/webgpu/conv.ts)
 #   LOG_DIR   where the step logs and JSON go (default: a temporary folder)
 #   STEP_TIMEOUT=240  seconds allowed for each step
-# Took 15-20 s on an H100 (plus Dawn's shader compiles); every step is bounded by STEP_TIMEOUT.
+#   FASHION_DIR  folder with Fashion-MNIST's IDX files: also train the full recipe on it (25 epochs,
+#             width 64, `--backend webgpu --augment online --no-report`; needs the CLI's npm packages)
+#   RECIPE_TIMEOUT=900  seconds allowed for that run
+# Took 15-20 s on an H100 (plus Dawn's shader compiles), about 100 s more with FASHION_DIR; every
+# step is bounded by its timeout.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +28,9 @@ BATCH=${BATCH:-512}
 ITERS=${ITERS:-10}
 WIDTH=${WIDTH:-64}
 STEPS=${STEPS:-5}
+PEAK_ITERS=${PEAK_ITERS:-4096}
 STEP_TIMEOUT=${STEP_TIMEOUT:-240}
+RECIPE_TIMEOUT=${RECIPE_TIMEOUT:-900}
 LOG_DIR=${LOG_DIR:-$(mktemp -d)}
 mkdir -p "$LOG_DIR"
 : >"$LOG_DIR/steps.tsv"
@@ -66,12 +74,21 @@ if [[ -n ${FIXTURES:-} ]]; then
   done
 fi
 
-run_step kernel-bench "$NODE" dist/backends/webgpu/bench-kernels.js --batch "$BATCH" --iters "$ITERS" --json ${SWEEP:+--sweep}
+run_step kernel-bench "$NODE" dist/backends/webgpu/bench-kernels.js --batch "$BATCH" --iters "$ITERS" --peak-iters "$PEAK_ITERS" --json ${SWEEP:+--sweep}
 grep '^{' "$LOG_DIR/kernel-bench.log" | tail -1 >"$LOG_DIR/kernels.json" || rm -f "$LOG_DIR/kernels.json"
 
-# The same measurement as `kilosecond bench engine --backend webgpu --json`, without the CLI's npm packages.
-run_step train-step "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS"
+# The same measurement as `kilosecond bench engine --backend webgpu --json`, without the CLI's npm
+# packages: CIFAR-10's 3x32x32 step, then the MNISTs' 1x28x28 one (the summary projects 25 epochs of each).
+run_step train-step "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 32 3
 grep '^{' "$LOG_DIR/train-step.log" | tail -1 >"$LOG_DIR/engine.json" || rm -f "$LOG_DIR/engine.json"
+run_step train-step-28 "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 28 1
+grep '^{' "$LOG_DIR/train-step-28.log" | tail -1 >"$LOG_DIR/engine-28.json" || rm -f "$LOG_DIR/engine-28.json"
+
+# The full recipe, when Fashion-MNIST's four IDX files (gzipped or not) are in FASHION_DIR.
+if [[ -n ${FASHION_DIR:-} ]]; then
+  STEP_TIMEOUT=$RECIPE_TIMEOUT run_step fashion-mnist-recipe "$NODE" bin/kilosecond.js train fashion-mnist \
+    --backend webgpu --augment online --no-report --data-dir "$FASHION_DIR" --out "$LOG_DIR/fashion-mnist"
+fi
 
 "$NODE" bench/gpu/summary.mjs "$LOG_DIR"
 echo "logs: $LOG_DIR"

@@ -25,8 +25,21 @@ if (kernels) {
     rows.push([`${k.layer} ${k.kernel} (batch ${kernels.batch})`, `${k.ms.toFixed(3)} ms  ${k.rate.toFixed(0)} ${conv ? 'GFLOP/s' : 'GB/s'}${share}`]);
   }
 }
-const engine = load('engine.json');
-if (engine) rows.push([`train step (width ${engine.width}, batch ${engine.batch_size})`, `${engine.median_step_s.toFixed(4)} s  ${engine.train_img_s.toFixed(0)} img/s`]);
+// 25 epochs of a training set at the measured step time; the trainer drops the last partial batch.
+const projections = [['engine.json', 'CIFAR-10', 50000], ['engine-28.json', 'Fashion-MNIST', 60000]];
+for (const [file, dataset, images] of projections) {
+  const engine = load(file);
+  if (!engine) continue;
+  const image = (engine.image ?? [32, 32, 3]).join('x');
+  rows.push([`train step (width ${engine.width}, batch ${engine.batch_size}, ${image})`, `${engine.median_step_s.toFixed(4)} s  ${engine.train_img_s.toFixed(0)} img/s`]);
+  const seconds = 25 * Math.floor(images / engine.batch_size) * engine.median_step_s;
+  rows.push([`  25 epochs of ${images} images (${dataset}), projected`, `${seconds.toFixed(1)} s of training`]);
+}
+const recipe = load('fashion-mnist/summary.json');
+if (recipe) {
+  rows.push([`Fashion-MNIST recipe (${recipe.epochs} epochs, width ${recipe.width})`,
+    `${(100 * recipe.test_accuracy).toFixed(2)}% test accuracy, ${recipe.total_seconds.toFixed(1)} s total (${recipe.train_seconds.toFixed(1)} s training)`]);
+}
 const width = Math.max(...rows.map(([name]) => name.length));
 console.log('\n==== summary ====');
 for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);

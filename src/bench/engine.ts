@@ -1,5 +1,6 @@
 /**
- * @file The engine benchmark: ResNet-9 training throughput on synthetic 3x32x32 data, the
+ * @file The engine benchmark: ResNet-9 training throughput on synthetic images (3x32x32 like
+ * CIFAR-10 unless told otherwise; 1x28x28 for the MNISTs), the
  * same trainStep the trainer runs, timed per step after warm-up (median), plus peak resident
  * memory of the process.
  */
@@ -16,12 +17,17 @@ export interface EngineBenchOptions {
   batchSize: number;
   steps: number;
   warmup?: number;
+  /** Square input side and channels; default 32 and 3 (CIFAR-10). */
+  imageSize?: number;
+  channels?: number;
 }
 
 export interface EngineBenchResult {
   backend: string;
   width: number;
   batch_size: number;
+  /** [height, width, channels] of the synthetic images. */
+  image: [number, number, number];
   steps: number;
   median_step_s: number;
   train_img_s: number;
@@ -43,9 +49,13 @@ function randomNormal(count: number, rng: Sfc32): Float32Array {
 export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchResult> {
   const backend = await createBackend(o.backend);
   const rng = new Sfc32(1, 2, 3, 4);
-  const model = new ResNet9(backend, { inChannels: 3, classes: 10, width: o.width });
+  const size = o.imageSize ?? 32;
+  const channels = o.channels ?? 3;
+  const model = new ResNet9(backend, { inChannels: channels, classes: 10, width: o.width });
   const optimiser = new Sgd(model.parameters(), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
-  const images = Tensor.fromArray(backend, [o.batchSize, 32, 32, 3], randomNormal(o.batchSize * 32 * 32 * 3, rng));
+  const images = Tensor.fromArray(
+    backend, [o.batchSize, size, size, channels], randomNormal(o.batchSize * size * size * channels, rng),
+  );
   const labels = Tensor.fromArray(backend, [o.batchSize], Float32Array.from({ length: o.batchSize }, () => rng.nextInt(10)));
   try {
     const times: number[] = [];
@@ -61,6 +71,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
       backend: backend.name,
       width: o.width,
       batch_size: o.batchSize,
+      image: [size, size, channels],
       steps: o.steps,
       median_step_s: median,
       train_img_s: o.batchSize / median,
