@@ -3,7 +3,7 @@
  * `bench`, `precompute`), so the flags and their defaults read the same everywhere.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultAugment, type AugmentConfig, type PadMode } from '../data/augment.js';
+import { defaultAugment, type AugmentSettings, type PadMode } from '../data/augment.js';
 
 export interface AugmentFlags {
   crop: boolean;
@@ -32,12 +32,12 @@ export function addAugmentOptions(command: Command): Command {
     .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount);
 }
 
-/** The augmentation the flags ask for; `padMode` falls back to the dataset's own. */
-export function augmentFromFlags(f: AugmentFlags, datasetPadMode: PadMode): AugmentConfig {
+/** The augmentation the flags ask for; the pad mode stays open unless given (withPadMode fills it). */
+export function augmentFromFlags(f: AugmentFlags): AugmentSettings {
   return {
     crop: f.crop,
     pad: f.crop ? f.pad : 0,
-    padMode: f.padMode ?? datasetPadMode,
+    ...(f.padMode === undefined ? {} : { padMode: f.padMode }),
     flip: f.flip,
     cutout: f.cutout,
     cutoutCount: f.cutout > 0 ? f.cutoutCount : 0,

@@ -5,6 +5,7 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { withPadMode } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { positiveInt } from './options.js';
@@ -66,7 +67,7 @@ export function register(program: Command): void {
         split: 'train', verify: o.verify, download: o.download, onProgress: (d, t) => download.update(d, t),
         ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
       }).finally(() => download.stop());
-      const augment = augmentFromFlags(o, info.padMode);
+      const augment = withPadMode(augmentFromFlags(o), info.padMode);
       const bar = progressReporter('precompute');
       const started = performance.now();
       const { manifest, reusedEpochs } = await precompute({

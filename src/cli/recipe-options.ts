@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { recipe, type AugmentMode, type TrainConfig } from '../train/trainer.js';
-import { addAugmentOptions, wholeNumber, type AugmentFlags } from './augment-options.js';
+import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { nonNegativeNumber, positiveInt } from './options.js';
 
 export interface RecipeFlags extends AugmentFlags {
@@ -57,14 +57,7 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     lr: flags.lr,
     labelSmoothing: flags.labelSmoothing,
     augment: flags.augment,
-    augmentation: {
-      crop: flags.crop,
-      pad: flags.crop ? flags.pad : 0,
-      ...(flags.padMode === undefined ? {} : { padMode: flags.padMode }),
-      flip: flags.flip,
-      cutout: flags.cutout,
-      cutoutCount: flags.cutout > 0 ? flags.cutoutCount : 0,
-    },
+    augmentation: augmentFromFlags(flags),
     backend: flags.backend,
     seed: flags.seed,
     dataDir: flags.dataDir,

@@ -34,6 +34,11 @@ export interface AugmentConfig {
 /** A configuration whose pad mode may be left to the dataset (`DatasetInfo.padMode`). */
 export type AugmentSettings = Omit<AugmentConfig, 'padMode'> & { padMode?: PadMode };
 
+/** The settings with the pad mode left open filled in from the dataset's (`DatasetInfo.padMode`). */
+export function withPadMode(settings: AugmentSettings, datasetPadMode: PadMode): AugmentConfig {
+  return { ...settings, padMode: settings.padMode ?? datasetPadMode };
+}
+
 export const defaultAugment: Readonly<AugmentConfig> = Object.freeze({ crop: true, pad: 4, padMode: 'reflect', flip: true, cutout: 8, cutoutCount: 1 });
 
 /** No augmentation at all: what test-time batches and `--augment none` use. */

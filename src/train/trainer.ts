@@ -14,7 +14,7 @@ import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
-import { defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
+import { defaultAugment, validateAugment, withPadMode, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
 import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
 import { createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
@@ -150,7 +150,7 @@ export async function train(
 ): Promise<TrainResult> {
   const runStart = performance.now();
   const info = datasetInfo(settings.dataset);
-  const augmentation: AugmentConfig = { ...settings.augmentation, padMode: settings.augmentation.padMode ?? info.padMode };
+  const augmentation = withPadMode(settings.augmentation, info.padMode);
   const config = { ...settings, augmentation };
   validateAugment(augmentation, info.height, info.width);
 

@@ -42,8 +42,11 @@ interface Reduction {
   groups: [number, number, number];
 }
 
+/** 4 channels per thread when the channel count allows vector loads. */
+const vectorWidth = (channels: number): 1 | 4 => (channels % 4 === 0 ? 4 : 1);
+
 function reduction(s: BatchNormShape): Reduction {
-  const vw = s.channels % 4 === 0 ? 4 : 1;
+  const vw = vectorWidth(s.channels);
   const cv = s.channels / vw;
   const rowsPerChunk = Math.max(MIN_ROWS_PER_CHUNK, Math.ceil(s.rows / MAX_CHUNKS));
   const chunks = Math.ceil(s.rows / rowsPerChunk);
@@ -101,21 +104,19 @@ export function batchNormBackward(
     gradFinishKernel, [partial, gamma, mean, invstd, ggamma, gbeta, coef],
     uniforms([s.channels, r.chunks, s.rows]), [s.channels, 1, 1],
   );
-  const vw = r.vw;
-  const total = (s.rows * s.channels) / vw;
-  ctx.stream.dispatch(
-    backwardKernels[vw], [x, y, gy, coef, gx], uniforms([total, s.channels / vw, s.relu ? 1 : 0]), grid1d(total),
-  );
+  rowPass(ctx, backwardKernels, [x, y, gy, coef, gx], s);
   ctx.done(partial, coef);
 }
 
 function apply(
   ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, mean: Slab, invstd: Slab, y: Slab, s: BatchNormShape,
 ): void {
-  const vw = s.channels % 4 === 0 ? 4 : 1;
+  rowPass(ctx, applyKernels, [x, gamma, beta, mean, invstd, y], s);
+}
+
+/** One thread per element of [rows][channels] (bn_apply, bn_backward), VW channels at a time. */
+function rowPass(ctx: KernelContext, kernels: Record<1 | 4, Kernel>, buffers: Slab[], s: BatchNormShape): void {
+  const vw = vectorWidth(s.channels);
   const total = (s.rows * s.channels) / vw;
-  ctx.stream.dispatch(
-    applyKernels[vw], [x, gamma, beta, mean, invstd, y], uniforms([total, s.channels / vw, s.relu ? 1 : 0]),
-    grid1d(total),
-  );
+  ctx.stream.dispatch(kernels[vw], buffers, uniforms([total, s.channels / vw, s.relu ? 1 : 0]), grid1d(total));
 }
