@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import { repoRoot } from '../testing/paths.js';
-import { needFashionMnist } from '../testing/datasets.js';
+import { needFashionMnist } from '../testing/needs.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'bin', 'kilosecond.js');

@@ -14,7 +14,7 @@ import { encodeIdx } from './idx.js';
 import { searchFolders } from './sources.js';
 
 const mnistDir = join(sharedDir, 'data', 'mnist');
-import { debianFashionMnist as debianFashion } from '../testing/datasets.js';
+import { debianFashionMnist as debianFashion } from '../testing/needs.js';
 let scratch: string;
 
 before(async () => { scratch = await mkdtemp(join(tmpdir(), 'kilosecond-datasets-')); });

@@ -12,7 +12,7 @@ import { createReferenceBackend } from '../backends/reference/index.js';
 import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
-import { torchAvailable } from '../bench/peers.js';
+import { needTorch } from '../testing/needs.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { nchwToNhwc, relativeError } from '../selftest/fixture.js';
@@ -72,10 +72,7 @@ describe('checkpoints', () => {
   });
 
   it('PyTorch loads our checkpoint with strict=True and computes the same logits', async (t) => {
-    if (!torchAvailable()) {
-      if (process.env.CI) assert.fail('python3-torch is missing: CI must install it');
-      return t.skip('Debian python3-torch not installed');
-    }
+    if (!needTorch(t)) return;
     const model = new ResNet9(backend, { inChannels: 1, classes: 3, width: 4 }, 9);
     const path = join(dir, 'to-torch.safetensors');
     await saveCheckpoint(path, model, meta);
@@ -87,10 +84,7 @@ describe('checkpoints', () => {
   });
 
   it('loads a state dict that PyTorch saved and computes the same logits', async (t) => {
-    if (!torchAvailable()) {
-      if (process.env.CI) assert.fail('python3-torch is missing: CI must install it');
-      return t.skip('Debian python3-torch not installed');
-    }
+    if (!needTorch(t)) return;
     const path = join(dir, 'from-torch.safetensors');
     execFileSync('/usr/bin/python3', [script, 'save', path, '1', '10', '4']);
     const { model } = loadCheckpoint(path, backend);

@@ -14,7 +14,7 @@ import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { readSafetensors } from '../nn/safetensors.js';
 import { recipe, train } from './trainer.js';
-import { needFashionMnist } from '../testing/datasets.js';
+import { needFashionMnist } from '../testing/needs.js';
 
 const lostMessage = 'WebGPU: the GPU device was lost (test); use `--backend cpu` instead';
 

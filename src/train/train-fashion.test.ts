@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { it } from 'node:test';
 import { decodePng } from '../report/png-check.js';
 import { repoRoot } from '../testing/paths.js';
-import { needFashionMnist } from '../testing/datasets.js';
+import { needFashionMnist } from '../testing/needs.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'bin', 'kilosecond.js');
