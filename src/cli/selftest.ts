@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createBackend } from '../backends/index.js';
-import { runFixture } from '../selftest/fixture.js';
+import { formatChecks, runFixture } from '../selftest/fixture.js';
 
 export function register(program: Command): void {
   program
@@ -21,12 +21,7 @@ export function register(program: Command): void {
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ fixture: o.fixture, backend: backend.name, checks, failed: failed.length })}\n`);
         } else {
-          for (const c of checks) {
-            const verdict = c.ok ? 'ok  ' : 'FAIL';
-            process.stdout.write(`${verdict} ${c.name.padEnd(44)} ${c.relError.toExponential(2)}  (tolerance ${c.tolerance})\n`);
-          }
-          const worst = Math.max(...checks.map((c) => (Number.isNaN(c.relError) ? Infinity : c.relError)));
-          process.stdout.write(`${backend.name}: ${checks.length - failed.length}/${checks.length} checks within tolerance, worst relative error ${worst.toExponential(2)}\n`);
+          process.stdout.write(formatChecks(checks, backend.name));
         }
         if (failed.length > 0) process.exitCode = 1;
       } finally {

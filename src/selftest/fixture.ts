@@ -147,3 +147,12 @@ export async function runFixture(dir: string, backend: Backend): Promise<Check[]
     model.dispose();
   }
 }
+
+/** The checks as text: one line per quantity, then a summary naming the backend and the worst error. */
+export function formatChecks(checks: Check[], backendName: string): string {
+  const lines = checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(44)} ${c.relError.toExponential(2)}  (tolerance ${c.tolerance})`);
+  const passed = checks.filter((c) => c.ok).length;
+  const worst = Math.max(...checks.map((c) => (Number.isNaN(c.relError) ? Infinity : c.relError)));
+  lines.push(`${backendName}: ${passed}/${checks.length} checks within tolerance, worst relative error ${worst.toExponential(2)}`);
+  return `${lines.join('\n')}\n`;
+}
