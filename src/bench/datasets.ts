@@ -4,6 +4,7 @@
  * one figure with the three datasets' curves side by side. A dataset whose files are not here is
  * a row marked skipped, with the reason; a run that fails is a row marked failed.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -51,6 +52,8 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
     }
   }
   const table = resultsTableMarkdown(rows);
+  // Every dataset may have been skipped, and then no run made the folder.
+  await mkdir(o.out, { recursive: true });
   await writeFileAtomic(join(o.out, 'results.md'), table);
   await writeFileAtomic(join(o.out, 'results.json'), resultsTableJson(rows));
   if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, 'ResNet-9, DAWNBench recipe'));

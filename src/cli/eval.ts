@@ -8,20 +8,21 @@ import { datasetInfo, datasetNames, loadDataset } from '../data/datasets.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BatchUploader, evaluate } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('evaluate a checkpoint (model.safetensors of a run folder) on a test set')
     .argument('<model>', 'checkpoint file')
-    .requiredOption('--dataset <name>', `dataset: ${datasetNames.join(', ')}`)
-    .option('--data-dir <dir>', 'the only folder to look for the dataset in')
+    .requiredOption('--dataset <name>', `dataset: ${datasetNames.join(', ')}`);
+  addDataOptions(command)
     .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
     .option('--batch-size <n>', 'images per evaluation batch', positiveInt('--batch-size'), 1000)
     .option('--tta', 'average with the logits of mirrored images')
     .option('--json', 'print one JSON line')
-    .action(async (path: string, o: { dataset: string; dataDir?: string; backend: string; batchSize: number; tta?: boolean; json?: boolean }) => {
+    .action(async (path: string, o: DataFlags & { dataset: string; backend: string; batchSize: number; tta?: boolean; json?: boolean }) => {
       const info = datasetInfo(o.dataset);
       const backend = await createBackend(o.backend);
       try {
@@ -31,7 +32,7 @@ export function register(program: Command): void {
             throw new UserError(`${path} was trained on ${meta.dataset} (${meta.inChannels} channel(s), ${meta.classes.length} classes); ` +
               `${info.name} has ${info.channels} channel(s) and ${info.classes.length} classes`);
           }
-          const { test } = await loadDataset(info.name, { dataDir: o.dataDir, split: 'test' });
+          const { test } = await loadDataset(info.name, { ...dataLoadOptions(o), split: 'test' });
           const uploader = new BatchUploader(backend, info);
           const metrics = new DeviceMetrics(backend);
           try {

@@ -11,11 +11,11 @@ import { UserError } from '../core/errors.js';
 import { datasetInfo, loadDataset, type DatasetInfo } from '../data/datasets.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { writeSafetensors } from '../nn/safetensors.js';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
 
-interface ExplainOptions {
+interface ExplainOptions extends DataFlags {
   dataset: string;
-  dataDir?: string;
   images: number;
   class?: string;
   target?: string;
@@ -64,7 +64,7 @@ async function explain(modelPath: string, o: ExplainOptions, command: Command): 
   const target = o.target === undefined ? undefined : classIndex('--target', o.target, info);
   const paths = o.compare === undefined ? [modelPath] : [modelPath, o.compare];
   const names = columnNames(o, paths);
-  const { test } = await loadDataset(info.name, { split: 'test', ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+  const { test } = await loadDataset(info.name, { split: 'test', ...dataLoadOptions(o) });
   // Loaded here, not at start-up: drawing the figure pulls in the canvas library.
   const { explainCheckpoints, explanationTensors } = await import('../explain/explain.js');
   const backend = await createBackend(o.backend);
@@ -90,13 +90,13 @@ async function explain(modelPath: string, o: ExplainOptions, command: Command): 
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('explain')
     .description('Grad-CAM heatmaps of test images (where the model looks), as a PNG grid; --compare puts two models side by side')
     .argument('<model>', 'checkpoint (model.safetensors) written by `kilosecond train`')
     .requiredOption('--dataset <name>', 'mnist, fashion-mnist or cifar10: the dataset the model was trained on')
-    .requiredOption('--out <dir>', 'folder for gradcam.png')
-    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
+    .requiredOption('--out <dir>', 'folder for gradcam.png');
+  addDataOptions(command)
     .option('--images <n>', 'how many test images (chosen by class in turn, seeded)', positiveInt('--images'), 10)
     .option('--class <c>', 'only test images of this class (number or name)')
     .option('--target <c>', 'explain this class (number or name) instead of each prediction')

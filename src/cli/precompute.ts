@@ -8,15 +8,14 @@ import type { Command } from 'commander';
 import { withPadMode } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
 
-interface PrecomputeCliOptions extends AugmentFlags {
+interface PrecomputeCliOptions extends AugmentFlags, DataFlags {
   epochs: number;
   out: string;
-  dataDir?: string;
   seed: number;
   shardSize: number;
-  verify: boolean;
   download: boolean;
 }
 
@@ -52,20 +51,17 @@ export function register(program: Command): void {
     .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
     .requiredOption('--epochs <n>', 'epochs to precompute', positiveInt('--epochs'))
     .requiredOption('--out <dir>', 'folder for the shards and manifest.json (reused when the config is the same)')
-    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
     .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), 0)
     .option('--shard-size <k>', 'records per shard', positiveInt('--shard-size'), defaultShardSize)
-    .option('--no-verify', 'skip the md5 check of the dataset files')
     .option('--no-download', 'never download missing dataset files');
-  addAugmentOptions(command).action(async (dataset: string, o: PrecomputeCliOptions) => {
+  addAugmentOptions(addDataOptions(command)).action(async (dataset: string, o: PrecomputeCliOptions) => {
       // Loaded here, not at start-up: other commands need not pay for them.
       const { datasetInfo, loadDataset } = await import('../data/datasets.js');
       const { precompute } = await import('../data/precompute.js');
       const info = datasetInfo(dataset);
       const download = progressReporter('download');
       const loaded = await loadDataset(info.name, {
-        split: 'train', verify: o.verify, download: o.download, onProgress: (d, t) => download.update(d, t),
-        ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }),
+        split: 'train', download: o.download, onProgress: (d, t) => download.update(d, t), ...dataLoadOptions(o),
       }).finally(() => download.stop());
       const augment = withPadMode(augmentFromFlags(o), info.padMode);
       const bar = progressReporter('precompute');

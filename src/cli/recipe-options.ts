@@ -5,9 +5,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { recipe, type AugmentMode, type TrainConfig } from '../train/trainer.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
+import { addDataOptions, type DataFlags } from './data-options.js';
 import { nonNegativeNumber, positiveInt } from './options.js';
 
-export interface RecipeFlags extends AugmentFlags {
+export interface RecipeFlags extends AugmentFlags, DataFlags {
   epochs: number;
   batchSize: number;
   width?: number;
@@ -16,7 +17,6 @@ export interface RecipeFlags extends AugmentFlags {
   augment: AugmentMode;
   backend: string;
   seed: number;
-  dataDir?: string;
   shardsDir?: string;
   budget?: number;
   tta?: boolean;
@@ -32,7 +32,7 @@ function positiveNumber(option: string): (v: string) => number {
 }
 
 export function addRecipeOptions(command: Command): Command {
-  return addAugmentOptions(command)
+  return addDataOptions(addAugmentOptions(command))
     .option('--epochs <n>', 'epochs (with --budget: the most the planner may choose)', positiveInt('--epochs'), recipe.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), recipe.batchSize)
     .option('--width <n>', 'ResNet-9 base width (default 64; with --budget, chosen by the planner unless given)', positiveInt('--width'))
@@ -41,7 +41,6 @@ export function addRecipeOptions(command: Command): Command {
     .addOption(new Option('--augment <mode>', 'augmentation: precomputed TFRecords, online in workers, or none').choices(['precomputed', 'online', 'none']).default(recipe.augment))
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
-    .option('--data-dir <dir>', 'the only folder to look for the dataset in')
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
     .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, then choose width and epochs', positiveNumber('--budget'))
     .option('--tta', 'flip test-time augmentation when evaluating')
@@ -61,6 +60,7 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     backend: flags.backend,
     seed: flags.seed,
     dataDir: flags.dataDir,
+    verifyData: flags.verify,
     shardsDir: flags.shardsDir,
     budget: flags.budget,
     tta: flags.tta === true,

@@ -3,10 +3,10 @@
  * several augmented versions, captioned with class names; a look at what the network sees.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 
-interface ShowOptions {
+interface ShowOptions extends DataFlags {
   out: string;
-  dataDir?: string;
   split: 'train' | 'test';
   images: number;
   augmentations: number;
@@ -29,12 +29,12 @@ function split(text: string): 'train' | 'test' {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('show')
     .description('draw random training images beside augmented versions of them, to a PNG file')
     .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
-    .requiredOption('--out <file>', 'the PNG file to write')
-    .option('--data-dir <dir>', 'the only folder to look for (or download) the dataset files in')
+    .requiredOption('--out <file>', 'the PNG file to write');
+  addDataOptions(command)
     .option('--split <split>', 'which images to draw from: train or test', split, 'train')
     .option('--images <n>', 'how many images (rows)', integerIn(1, 64), 4)
     .option('--augmentations <k>', 'augmented versions beside each image', integerIn(0, 16), 5)
@@ -45,7 +45,7 @@ export function register(program: Command): void {
       const { augmentationSampleGrid } = await import('../report/augmentation-samples.js');
       const { writeImageGrid } = await import('../report/image-grid.js');
       const info = datasetInfo(dataset);
-      const loaded = await loadDataset(info.name, { split: o.split, ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }) });
+      const loaded = await loadDataset(info.name, { split: o.split, ...dataLoadOptions(o) });
       const set = loaded[o.split]!;
       const grid = augmentationSampleGrid(info, set, { images: o.images, augmentations: o.augmentations, seed: o.seed });
       await writeImageGrid(o.out, grid);

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { create } from 'tar';
+import { create, extract } from 'tar';
 import { UserError } from '../core/errors.js';
 import { cifarRecordBytes, cifarTestFile, cifarTrainFiles } from './cifar.js';
 import { loadDataset } from './datasets.js';
+import { sharedDir } from '../testing/paths.js';
 
 let scratch: string;
 before(async () => { scratch = await mkdtemp(join(tmpdir(), 'kilosecond-cifar-')); });
@@ -46,7 +47,7 @@ test('a generated tarball in the exact binary format loads: counts, HWC order, l
   assert.equal(train!.count, 50000);
   assert.equal(set!.count, 10000);
   assert.deepEqual([set!.height, set!.width, set!.channels], [32, 32, 3]);
-  assert.match(sources['cifar-10-binary.tar.gz']!, /^[0-9a-f]{32}$/);
+  assert.deepEqual(Object.keys(sources).sort(), [...cifarTrainFiles, cifarTestFile].sort());
   const hist = new Array<number>(10).fill(0);
   for (const l of set!.labels) hist[l]!++;
   assert.deepEqual(hist, new Array(10).fill(1000));
@@ -55,8 +56,55 @@ test('a generated tarball in the exact binary format loads: counts, HWC order, l
   assert.equal(train!.labels[23456], labelOf(f, r));
   assert.equal(train!.images[23456 * 3072 + (y * 32 + x) * 3 + c], pixel(f, r, c, y * 32 + x));
   assert.equal(set!.images[9999 * 3072 + 3071], pixel(5, 9999, 2, 1023));
-  // The real tarball's checksum is enforced unless verification is off.
-  await assert.rejects(loadDataset('cifar10', { dataDir: dir, download: false }), (e) => e instanceof UserError && /md5 of the file is .* expected c32a1d4a/.test(e.message));
+  // Each member's official checksum is enforced unless verification is off: these are not CIFAR-10.
+  await assert.rejects(loadDataset('cifar10', { dataDir: dir, download: false }),
+    (e) => e instanceof UserError && /cifar-10-binary\.tar\.gz: data_batch_1\.bin: md5 is [0-9a-f]{32}, expected 5dd7e06a14cb22eb9f671a540d1b7c25 \(the official data_batch_1\.bin\).*--no-verify/.test(e.message));
+});
+
+test('the extracted cifar-10-batches-bin/ folder loads, beside it or pointed at; a missing member is named', async () => {
+  const dir = join(scratch, 'extracted');
+  const inner = join(dir, 'cifar-10-batches-bin');
+  await mkdir(inner, { recursive: true });
+  await writeFile(join(inner, cifarTestFile), batchFile(5));
+  for (const dataDir of [dir, inner]) {
+    const { test: set } = await loadDataset('cifar10', { dataDir, verify: false, split: 'test', download: false });
+    assert.equal(set!.images[9999 * 3072 + 3071], pixel(5, 9999, 2, 1023));
+  }
+  await assert.rejects(loadDataset('cifar10', { dataDir: dir, verify: false, download: false }),
+    (e) => e instanceof UserError && e.message.startsWith(`${join(inner, 'data_batch_1.bin')} is missing`));
+  await writeFile(join(inner, cifarTestFile), batchFile(5).subarray(0, 5000));
+  await assert.rejects(loadDataset('cifar10', { dataDir: dir, verify: false, split: 'test', download: false }),
+    (e) => e instanceof UserError && e.message.startsWith(`${join(inner, cifarTestFile)} is short: 5000 bytes, expected 30730000`));
+});
+
+const realCifar = join(sharedDir, 'data', 'cifar10');
+
+test('the real CIFAR-10 (a re-packed tarball) loads verified: counts, member md5s, 5000 per class, first labels', async () => {
+  const { train, test: set, sources } = await loadDataset('cifar10', { dataDir: realCifar, download: false });
+  assert.equal(train!.count, 50000);
+  assert.equal(set!.count, 10000);
+  assert.deepEqual(sources, {
+    'data_batch_1.bin': '5dd7e06a14cb22eb9f671a540d1b7c25', 'data_batch_2.bin': '5ea93a67294ea407fff1d09f752e9692',
+    'data_batch_3.bin': '942cd6a4bcdd0dd3c604fbe906cb4421', 'data_batch_4.bin': 'ae636b3ba5c66a11e91e8cb52e771fcb',
+    'data_batch_5.bin': '53f37980c15c3d472c316c40844f3f0d', 'test_batch.bin': '803d5f7f4d78ea53de84dbe85f74fb6d',
+  });
+  const histogram = (labels: Uint8Array) => labels.reduce((h, l) => { h[l]!++; return h; }, new Array<number>(10).fill(0));
+  assert.deepEqual(histogram(train!.labels), new Array(10).fill(5000));
+  assert.deepEqual(histogram(set!.labels), new Array(10).fill(1000));
+  assert.deepEqual([...train!.labels.subarray(0, 5)], [6, 9, 9, 4, 1]);
+  assert.deepEqual([...set!.labels.subarray(0, 5)], [3, 8, 8, 0, 6]); // cat, ship, ship, airplane, frog
+});
+
+test('the real batches, extracted, load verified; a batch swapped for another is named by its md5', async () => {
+  const dir = join(scratch, 'real-extracted');
+  await mkdir(dir);
+  await extract({ file: join(realCifar, 'cifar-10-binary.tar.gz'), cwd: dir });
+  const inner = join(dir, 'cifar-10-batches-bin');
+  const { test: set } = await loadDataset('cifar10', { dataDir: inner, split: 'test', download: false });
+  assert.equal(set!.labels[0], 3);
+  await copyFile(join(inner, 'data_batch_2.bin'), join(inner, cifarTestFile));
+  await assert.rejects(loadDataset('cifar10', { dataDir: dir, split: 'test', download: false }),
+    (e) => e instanceof UserError && e.message.startsWith(`${join(inner, cifarTestFile)}: md5 is 5ea93a67294ea407fff1d09f752e9692, expected 803d5f7f4d78ea53de84dbe85f74fb6d`));
 });
 
 test('a short batch file names the member, the record and the byte offset', async () => {

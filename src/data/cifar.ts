@@ -1,11 +1,17 @@
 /**
- * @file The CIFAR-10 binary tarball (cifar-10-binary.tar.gz): inside `cifar-10-batches-bin/`,
- * data_batch_1..5.bin and test_batch.bin, each 10,000 records of 3073 bytes: one label byte then
- * the 32x32 image as planes (1024 R, 1024 G, 1024 B). We convert to HWC on read.
+ * @file CIFAR-10's binary version: cifar-10-binary.tar.gz, or the `cifar-10-batches-bin/` folder
+ * it unpacks to, holding data_batch_1..5.bin and test_batch.bin, each 10,000 records of 3073
+ * bytes: one label byte then the 32x32 image as planes (1024 R, 1024 G, 1024 B). Each batch file
+ * is checked against its official md5, whatever holds it. We convert to HWC on read.
  */
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { UserError } from '../core/errors.js';
 import { gunzipFile } from './gzip.js';
+import type { ArchiveSource } from './sources.js';
 
 export const cifarSide = 32;
 const planeBytes = cifarSide * cifarSide;
@@ -77,19 +83,65 @@ function concatParts(parts: CifarPart[]): CifarPart {
   return { images, labels, count };
 }
 
-/** Reads the train and/or test parts out of the tarball's bytes. */
-export async function readCifarTarball(file: string, data: Uint8Array, want: { train: boolean; test: boolean }): Promise<{ train?: CifarPart; test?: CifarPart }> {
-  const members = await untar(file, gunzipFile(file, data));
-  const member = (name: string) => {
-    const bytes = members.get(name);
-    if (!bytes) throw new UserError(`${file}: the archive has no cifar-10-batches-bin/${name}; is this the binary version (cifar-10-binary.tar.gz)?`);
-    if (bytes.length < cifarRecordsPerFile * cifarRecordBytes) {
-      throw new UserError(`${file}: ${name} is short: ${bytes.length} bytes, expected ${cifarRecordsPerFile * cifarRecordBytes} (${cifarRecordsPerFile} records of ${cifarRecordBytes}); it ends at byte ${bytes.length}, download the archive again`);
+/** How errors name a member: its own path in a folder, the archive and its name in a tarball. */
+const memberLabel = (path: string, name: string) => (statSync(path).isDirectory() ? join(path, name) : `${path}: ${name}`);
+
+/** The members called `names`, from a tarball or from a folder that holds them. */
+async function readMembers(path: string, names: readonly string[]): Promise<Map<string, Buffer>> {
+  if (!statSync(path).isDirectory()) {
+    const members = await untar(path, gunzipFile(path, await readFile(path)));
+    for (const name of names) {
+      if (!members.has(name)) throw new UserError(`${path}: the archive has no cifar-10-batches-bin/${name}; is this the binary version (cifar-10-binary.tar.gz)?`);
     }
-    return parseCifarBatch(`${file}: ${name}`, bytes);
+    return members;
+  }
+  const members = new Map<string, Buffer>();
+  for (const name of names) {
+    try {
+      members.set(name, await readFile(join(path, name)));
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(err as Error).message})`;
+      throw new UserError(`${join(path, name)} ${why}: a CIFAR-10 folder holds the six batch files of the binary version (data_batch_1..5.bin, test_batch.bin); extract cifar-10-binary.tar.gz there again, or put the tarball itself in its place`);
+    }
+  }
+  return members;
+}
+
+/**
+ * Reads the batch files `names` from the tarball or folder at `path`, each checked for length and,
+ * unless `verify` is false, against its official md5; an error names the member at fault.
+ */
+export async function readCifarMembers(path: string, source: ArchiveSource, names: readonly string[], verify: boolean): Promise<Map<string, { bytes: Buffer; md5: string }>> {
+  const members = await readMembers(path, names);
+  const out = new Map<string, { bytes: Buffer; md5: string }>();
+  for (const name of names) {
+    const bytes = members.get(name)!;
+    const at = memberLabel(path, name);
+    if (bytes.length < cifarRecordsPerFile * cifarRecordBytes) {
+      throw new UserError(`${at} is short: ${bytes.length} bytes, expected ${cifarRecordsPerFile * cifarRecordBytes} (${cifarRecordsPerFile} records of ${cifarRecordBytes}); it ends at byte ${bytes.length}, download the archive again`);
+    }
+    const md5 = createHash('md5').update(bytes).digest('hex');
+    const expected = source.members[name];
+    if (verify && md5 !== expected) {
+      throw new UserError(`${at}: md5 is ${md5}, expected ${expected} (the official ${name}); it is corrupt, or a batch of another dataset or version: ` +
+        'delete it to download CIFAR-10 again, or pass --no-verify to use it anyway');
+    }
+    out.set(name, { bytes, md5 });
+  }
+  return out;
+}
+
+/** Reads the train and/or test parts from the tarball or folder at `path`; `sources` gets each member's md5. */
+export async function readCifar(path: string, source: ArchiveSource, want: { train: boolean; test: boolean }, verify: boolean, sources: Record<string, string>): Promise<{ train?: CifarPart; test?: CifarPart }> {
+  const names = [...(want.train ? cifarTrainFiles : []), ...(want.test ? [cifarTestFile] : [])];
+  const members = await readCifarMembers(path, source, names, verify);
+  const parse = (name: string) => {
+    const member = members.get(name)!;
+    sources[name] = member.md5;
+    return parseCifarBatch(memberLabel(path, name), member.bytes);
   };
   const out: { train?: CifarPart; test?: CifarPart } = {};
-  if (want.train) out.train = concatParts(cifarTrainFiles.map(member));
-  if (want.test) out.test = member(cifarTestFile);
+  if (want.train) out.train = concatParts(cifarTrainFiles.map(parse));
+  if (want.test) out.test = parse(cifarTestFile);
   return out;
 }

@@ -43,6 +43,14 @@ test('the real MNIST test set loads from --data-dir: count, shape, checksums, 10
   assert.equal(set!.labels[0], 7); // the famous first test digit
 });
 
+test('the real MNIST training set loads verified: 60000 images, the published class counts, first labels', async () => {
+  const { train, sources } = await loadDataset('mnist', { split: 'train', dataDir: mnistDir, download: false });
+  assert.equal(train!.count, 60000);
+  assert.deepEqual(sources, { 'train-images-idx3-ubyte.gz': '6bbc9ace898e44ae57da46a324031adb', 'train-labels-idx1-ubyte.gz': 'a25bea736e30d166cdddb491f175f624' });
+  assert.deepEqual(histogram(train!.labels), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+  assert.deepEqual([...train!.labels.subarray(0, 10)], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+});
+
 test('Fashion-MNIST loads from the Debian package folder: both splits, 1000 / 6000 per class', { skip: !existsSync(debianFashion) && !process.env['CI'] && 'apt-get install dataset-fashion-mnist (in CI this test fails instead)' }, async () => {
   const { train, test: set, sources } = await loadDataset('fashion-mnist', { cacheDir: join(scratch, 'empty-cache'), download: false });
   assert.equal(train!.count, 60000);

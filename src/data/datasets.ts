@@ -4,10 +4,10 @@
  */
 import type { PadMode } from './augment.js';
 import { UserError } from '../core/errors.js';
-import { readCifarTarball } from './cifar.js';
+import { readCifar } from './cifar.js';
 import type { ProgressCallback } from './download.js';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
-import { filesFor, locateFiles, readSourceFile, type LocateOptions, type SourceFile, type Split } from './sources.js';
+import { filesFor, locateFiles, readIdxFile, type IdxSource, type LocateOptions, type SourceFile, type Split } from './sources.js';
 
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 
@@ -90,9 +90,9 @@ function checkCount(info: DatasetInfo, set: ImageSet, split: Split, file: string
 }
 
 async function loadIdxSplit(info: DatasetInfo, files: Map<SourceFile, string>, split: Split, verify: boolean, sources: Record<string, string>): Promise<ImageSet> {
-  const [imagesFile, labelsFile] = [...files.keys()].filter((f) => f.split === split) as [SourceFile, SourceFile];
-  const imagesRead = await readSourceFile(files.get(imagesFile)!, imagesFile, verify);
-  const labelsRead = await readSourceFile(files.get(labelsFile)!, labelsFile, verify);
+  const [imagesFile, labelsFile] = [...files.keys()].filter((f) => f.split === split) as [IdxSource, IdxSource];
+  const imagesRead = await readIdxFile(files.get(imagesFile)!, imagesFile, verify);
+  const labelsRead = await readIdxFile(files.get(labelsFile)!, labelsFile, verify);
   // Keyed by the published name, so a decompressed copy records the same source as the original.
   sources[imagesFile.name] = imagesRead.md5;
   sources[labelsFile.name] = labelsRead.md5;
@@ -120,14 +120,12 @@ export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Pr
   const files = await locateFiles(name, filesFor(name, splits), locate);
   const sources: Record<string, string> = {};
   const result: { info: DatasetInfo; train?: ImageSet; test?: ImageSet; sources: Record<string, string> } = { info, sources };
-  if (name === 'cifar10') {
-    const [tarball] = [...files.entries()][0]!;
-    const read = await readSourceFile(files.get(tarball)!, tarball, verify);
-    sources[tarball.name] = read.md5;
-    const parts = await readCifarTarball(read.path, read.raw, { train: splits.includes('train'), test: splits.includes('test') });
+  const [first, path] = [...files.entries()][0]!;
+  if (first.kind === 'archive') {
+    const parts = await readCifar(path, first, { train: splits.includes('train'), test: splits.includes('test') }, verify, sources);
     const asSet = (p: { images: Uint8Array; labels: Uint8Array; count: number }): ImageSet => ({ ...p, height: 32, width: 32, channels: 3 });
-    if (parts.train) result.train = checkCount(info, asSet(parts.train), 'train', read.path);
-    if (parts.test) result.test = checkCount(info, asSet(parts.test), 'test', read.path);
+    if (parts.train) result.train = checkCount(info, asSet(parts.train), 'train', path);
+    if (parts.test) result.test = checkCount(info, asSet(parts.test), 'test', path);
     return result;
   }
   for (const split of splits) result[split] = await loadIdxSplit(info, files, split, verify, sources);

@@ -4,33 +4,39 @@
  * ~/.cache/kilosecond/<dataset>, the folder of Debian's package), the official mirrors to
  * download from into the cache, and the md5 checksums that vouch for them.
  *
- * IDX checksums are of the decompressed content, so a re-compressed or decompressed copy (the
- * name without .gz) is accepted; CIFAR-10 has only a published checksum for its tarball.
+ * Checksums are of content, not of containers: IDX files are checked after gunzip, so a
+ * re-compressed or decompressed copy (the name without .gz) is accepted; CIFAR-10 is checked member
+ * by member, so any tarball with the official batch files loads (the official one, a re-packed one)
+ * and so does the extracted cifar-10-batches-bin/ folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
+import { readCifarMembers } from './cifar.js';
 import { DownloadError, downloadFile, type ProgressCallback } from './download.js';
 import { gunzipFile } from './gzip.js';
 
 export type Split = 'train' | 'test';
 
-export interface SourceFile {
-  name: string;
-  split: Split;
-  /** md5 of the content after gunzip (IDX) or of the file itself (the CIFAR-10 tarball). */
-  md5: string;
-  checksumOf: 'decompressed' | 'file';
-}
+/** A gzipped IDX file, checked by the md5 of its decompressed content. */
+export interface IdxSource { kind: 'idx'; name: string; split: Split; md5: string }
+
+/**
+ * An archive checked member by member: found as the archive `name` or as the folder it unpacks to
+ * (`extractedFolder`), or as a folder that holds the members itself.
+ */
+export interface ArchiveSource { kind: 'archive'; name: string; split: Split; extractedFolder: string; members: Readonly<Record<string, string>> }
+
+export type SourceFile = IdxSource | ArchiveSource;
 
 interface SourceSpec { files: SourceFile[]; mirrors: string[]; debianFolder?: string; debianPackage?: string }
 
-const idx = (prefix: string, split: Split, images: string, labels: string): SourceFile[] => [
-  { name: `${prefix}-images-idx3-ubyte.gz`, split, md5: images, checksumOf: 'decompressed' },
-  { name: `${prefix}-labels-idx1-ubyte.gz`, split, md5: labels, checksumOf: 'decompressed' },
+const idx = (prefix: string, split: Split, images: string, labels: string): IdxSource[] => [
+  { kind: 'idx', name: `${prefix}-images-idx3-ubyte.gz`, split, md5: images },
+  { kind: 'idx', name: `${prefix}-labels-idx1-ubyte.gz`, split, md5: labels },
 ];
 
 export const sourceSpecs: Record<'mnist' | 'fashion-mnist' | 'cifar10', SourceSpec> = {
@@ -52,7 +58,21 @@ export const sourceSpecs: Record<'mnist' | 'fashion-mnist' | 'cifar10', SourceSp
     debianPackage: 'dataset-fashion-mnist',
   },
   cifar10: {
-    files: [{ name: 'cifar-10-binary.tar.gz', split: 'train', md5: 'c32a1d4ab5d03f1284b67883e8d87530', checksumOf: 'file' }],
+    files: [{
+      kind: 'archive',
+      name: 'cifar-10-binary.tar.gz',
+      split: 'train',
+      extractedFolder: 'cifar-10-batches-bin',
+      // The official files' md5s (the tarball's own, c32a1d4a…, only vouches for one packing of them).
+      members: {
+        'data_batch_1.bin': '5dd7e06a14cb22eb9f671a540d1b7c25',
+        'data_batch_2.bin': '5ea93a67294ea407fff1d09f752e9692',
+        'data_batch_3.bin': '942cd6a4bcdd0dd3c604fbe906cb4421',
+        'data_batch_4.bin': 'ae636b3ba5c66a11e91e8cb52e771fcb',
+        'data_batch_5.bin': '53f37980c15c3d472c316c40844f3f0d',
+        'test_batch.bin': '803d5f7f4d78ea53de84dbe85f74fb6d',
+      },
+    }],
     mirrors: ['https://www.cs.toronto.edu/~kriz/'],
   },
 };
@@ -93,14 +113,24 @@ export function filesFor(dataset: SourceDataset, splits: readonly Split[]): Sour
   return dataset === 'cifar10' ? files : files.filter((f) => splits.includes(f.split));
 }
 
-/** A file found on disk: gzip name first, then a decompressed copy (IDX only). */
+const isFolder = (path: string) => existsSync(path) && statSync(path).isDirectory();
+
+/**
+ * A source found on disk. IDX: the gzip name, then a decompressed copy. An archive: its extracted
+ * folder first (no gunzip to pay), then the archive, then the searched folder itself when it holds
+ * the members (--data-dir pointing into cifar-10-batches-bin/).
+ */
 function findIn(folders: readonly string[], file: SourceFile): string | undefined {
-  const names = file.checksumOf === 'decompressed' ? [file.name, file.name.replace(/\.gz$/, '')] : [file.name];
   for (const folder of folders) {
-    for (const name of names) {
-      const path = join(folder, name);
-      if (existsSync(path)) return path;
+    if (file.kind === 'idx') {
+      for (const name of [file.name, file.name.replace(/\.gz$/, '')]) {
+        if (existsSync(join(folder, name))) return join(folder, name);
+      }
+      continue;
     }
+    if (isFolder(join(folder, file.extractedFolder))) return join(folder, file.extractedFolder);
+    if (existsSync(join(folder, file.name))) return join(folder, file.name);
+    if (Object.keys(file.members).some((m) => existsSync(join(folder, m)))) return folder;
   }
   return undefined;
 }
@@ -109,19 +139,26 @@ export function md5(data: Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
 }
 
-/** A file's bytes as read, its content (decompressed for IDX) and the md5 that was checked. */
-export interface VerifiedFile { path: string; raw: Buffer; content: Buffer; md5: string }
+/** What to do about a file whose content is not the official one. */
+export const notOfficialAdvice = 'the file is corrupt or not the official one: delete it to download it again, or pass --no-verify to use it anyway';
 
-/** Reads a source file, decompresses IDX, and checks its md5 unless `verify` is false. */
-export async function readSourceFile(path: string, file: SourceFile, verify: boolean): Promise<VerifiedFile> {
-  const raw = await readFile(path);
-  const content = file.checksumOf === 'decompressed' ? gunzipFile(path, raw) : raw;
-  const sum = md5(file.checksumOf === 'decompressed' ? content : raw);
+/** An IDX file's decompressed content and its md5. */
+export interface VerifiedFile { path: string; content: Buffer; md5: string }
+
+/** Reads an IDX file, decompresses it, and checks its md5 unless `verify` is false. */
+export async function readIdxFile(path: string, file: IdxSource, verify: boolean): Promise<VerifiedFile> {
+  const content = gunzipFile(path, await readFile(path));
+  const sum = md5(content);
   if (verify && sum !== file.md5) {
-    const what = file.checksumOf === 'decompressed' ? 'the decompressed content' : 'the file';
-    throw new UserError(`${path}: md5 of ${what} is ${sum}, expected ${file.md5} for ${file.name}; the file is corrupt or not the official one: delete it to download it again, or pass --no-verify to use it anyway`);
+    throw new UserError(`${path}: md5 of the decompressed content is ${sum}, expected ${file.md5} for ${file.name}; ${notOfficialAdvice}`);
   }
-  return { path, raw, content, md5: sum };
+  return { path, content, md5: sum };
+}
+
+/** Reads a source whole and checks it (a download before it takes its final name). */
+async function checkSource(path: string, file: SourceFile, verify: boolean): Promise<void> {
+  if (file.kind === 'idx') await readIdxFile(path, file, verify);
+  else await readCifarMembers(path, file, Object.keys(file.members), verify);
 }
 
 function missingFilesMessage(dataset: SourceDataset, missing: SourceFile[], opts: LocateOptions, attempts: string[]): string {
@@ -130,7 +167,7 @@ function missingFilesMessage(dataset: SourceDataset, missing: SourceFile[], opts
     `${dataset}: missing file${missing.length > 1 ? 's' : ''} ${missing.map((f) => f.name).join(', ')}.`,
     opts.download === false ? 'Downloading is turned off.' : `Downloading from the official mirrors failed:`,
     ...attempts.map((a) => `  ${a}`),
-    `Put the file${missing.length > 1 ? 's' : ''}${dataset === 'cifar10' ? '' : ' (gzip as published, or decompressed without .gz)'} in one of:`,
+    `Put the file${missing.length > 1 ? 's' : ''}${dataset === 'cifar10' ? ' (or the cifar-10-batches-bin/ folder it unpacks to)' : ' (gzip as published, or decompressed without .gz)'} in one of:`,
     ...searchFolders(dataset, opts).map((f) => `  ${f}`),
     opts.dataDir ? '' : `or point --data-dir at the folder that holds them (or set KILOSECOND_DATA to a folder with a ${dataset}/ inside).`,
   ];
@@ -161,9 +198,7 @@ export async function locateFiles(dataset: SourceDataset, files: readonly Source
       try {
         await downloadFile(file.name, opts.mirrors ?? sourceSpecs[dataset].mirrors, dest, {
           onProgress: opts.onProgress,
-          check: async (tmp) => {
-            await readSourceFile(tmp, file, opts.verify !== false);
-          },
+          check: (tmp) => checkSource(tmp, file, opts.verify !== false),
         });
         found.set(file, dest);
       } catch (err) {

@@ -49,6 +49,8 @@ export interface TrainConfig {
   backend: string;
   seed: number;
   dataDir?: string;
+  /** Check the dataset files' md5s and image counts (default true). */
+  verifyData?: boolean;
   /** Where precomputed shards go (default: the user cache, so runs reuse them). */
   shardsDir?: string;
   out: string;
@@ -156,7 +158,7 @@ export async function train(
 
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
-  const data = await loadDataset(config.dataset, { dataDir: config.dataDir, split: 'both' });
+  const data = await loadDataset(config.dataset, { dataDir: config.dataDir, verify: config.verifyData !== false, split: 'both' });
   const trainSet = data.train!;
   const testSet = data.test!;
   if (trainSet.count < config.batchSize) {

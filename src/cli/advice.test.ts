@@ -1,0 +1,85 @@
+/**
+ * @file Every command that reads a dataset, given files that fail verification, prints advice
+ * whose flags that same command accepts (its --help lists them), and no stack trace.
+ */
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { createBackend } from '../backends/index.js';
+import { datasetInfo } from '../data/datasets.js';
+import { encodeIdx } from '../data/idx.js';
+import { ResNet9 } from '../nn/resnet9.js';
+import { saveCheckpoint } from '../train/checkpoint.js';
+import { metaFor } from '../explain/sanity-fixtures.js';
+import { repoRoot, sharedDir } from '../testing/paths.js';
+
+const run = promisify(execFile);
+const cli = join(repoRoot, 'bin', 'kilosecond.js');
+const mnist = datasetInfo('mnist');
+let dir: string;
+let bad: string;
+let model: string;
+
+/** The options a command's --help lists. */
+async function acceptedFlags(command: string[]): Promise<Set<string>> {
+  const { stdout } = await run(process.execPath, [cli, ...command, '--help']);
+  return new Set(stdout.match(/--[a-z][a-z0-9-]*/g) ?? []);
+}
+
+/** What the command told the user: its error, or for `bench` (a failed row is not a failed run) its table. */
+async function complaint(args: string[], failsAs: 'error' | 'table row'): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, [cli, ...args]);
+    if (failsAs === 'table row') return stdout;
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    assert.equal(failsAs, 'error', e.stderr);
+    assert.doesNotMatch(e.stderr, /\n\s+at /, 'no stack trace');
+    return e.stderr;
+  }
+  return assert.fail(`kilosecond ${args.join(' ')} succeeded`);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kilosecond-advice-'));
+  // Real MNIST images, but label files of the right form whose content is not the official one.
+  bad = join(dir, 'mnist');
+  await mkdir(bad);
+  for (const f of ['train-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte.gz']) await copyFile(join(sharedDir, 'data', 'mnist', f), join(bad, f));
+  await writeFile(join(bad, 'train-labels-idx1-ubyte.gz'), gzipSync(encodeIdx([60000], new Uint8Array(60000))));
+  await writeFile(join(bad, 't10k-labels-idx1-ubyte.gz'), gzipSync(encodeIdx([10000], new Uint8Array(10000))));
+  const backend = await createBackend('reference');
+  const net = new ResNet9(backend, { inChannels: 1, classes: 10, width: 2 }, 0);
+  model = join(dir, 'model.safetensors');
+  await saveCheckpoint(model, net, metaFor(mnist, 2));
+  net.dispose();
+  backend.dispose();
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const out = () => join(dir, 'out');
+const commands: Array<{ name: string; command: string[]; rest: () => string[]; failsAs?: 'table row' }> = [
+  { name: 'train', command: ['train'], rest: () => ['mnist', '--out', out()] },
+  { name: 'eval', command: ['eval'], rest: () => [model, '--dataset', 'mnist'] },
+  { name: 'explain', command: ['explain'], rest: () => [model, '--dataset', 'mnist', '--out', out()] },
+  { name: 'precompute', command: ['precompute'], rest: () => ['mnist', '--epochs', '1', '--out', out()] },
+  { name: 'show', command: ['show'], rest: () => ['mnist', '--split', 'test', '--out', join(out(), 'grid.png')] },
+  { name: 'bench datasets', command: ['bench', 'datasets'], rest: () => ['--datasets', 'mnist', '--out', out()], failsAs: 'table row' },
+  { name: 'bench explain', command: ['bench', 'explain'], rest: () => ['mnist', '--out', out()] },
+];
+
+for (const c of commands) {
+  test(`${c.name}: the md5 error's advice names only options ${c.name} accepts`, async () => {
+    const accepted = await acceptedFlags(c.command);
+    const shown = await complaint([...c.command, ...c.rest(), '--data-dir', bad], c.failsAs ?? 'error');
+    assert.match(shown, /labels-idx1-ubyte\.gz.*md5/);
+    const advised: string[] = shown.match(/--[a-z][a-z0-9-]*/g) ?? [];
+    assert.ok(advised.includes('--no-verify'), shown);
+    for (const flag of advised) assert.ok(accepted.has(flag), `${c.name} advises ${flag}, which it does not accept:\n${shown}`);
+  });
+}
