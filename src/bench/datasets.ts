@@ -1,27 +1,37 @@
 /**
  * @file The seed's table: the recipe on MNIST, Fashion-MNIST and CIFAR-10, one row per dataset
- * (epochs, total time, time per epoch, test accuracy), one run folder and report per dataset, and
- * one figure with the three datasets' curves side by side. A dataset whose files are not here is
- * a row marked skipped, with the reason; a run that fails is a row marked failed.
+ * (width, epochs, accuracy, total time and its phases, images/s), one run folder and report per
+ * dataset, and one combined report: the table, the datasets' curves side by side and each
+ * dataset's Grad-CAM grid (beside the model trained without augmentation, with
+ * `compareAugmentation`). A dataset whose files are not here is a row marked skipped, with the
+ * reason; a run that fails is a row marked failed. Finished runs with the same settings are reused.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { datasetNames, type DatasetName } from '../data/datasets.js';
+import { datasetInfo, datasetNames, loadDataset, type DatasetName } from '../data/datasets.js';
+import { explainCheckpoints } from '../explain/explain.js';
 import { writeChart } from '../report/charts.js';
 import { datasetComparison, type RunHistory } from '../report/curves.js';
-import { writeReport } from '../report/html.js';
+import { writeReport, type Figure } from '../report/html.js';
 import { type ResultRow, resultsTableJson, resultsTableMarkdown } from '../report/results-table.js';
-import { runHistory, writeRunReport } from '../report/run-report.js';
-import { train, type TrainConfig, type TrainHooks } from '../train/trainer.js';
+import type { TrainConfig, TrainHooks } from '../train/trainer.js';
+import type { FinishedRun } from './finished-run.js';
+import { trainOrReuse, type ReuseHooks } from './train-or-reuse.js';
 
 export interface DatasetsBenchOptions {
   /** Everything but dataset and out, applied to every dataset. */
   config: Omit<TrainConfig, 'dataset' | 'out'>;
   out: string;
   datasets?: DatasetName[];
-  hooks?: (dataset: DatasetName) => TrainHooks;
+  hooks?: (run: string) => TrainHooks & ReuseHooks;
+  /** Also train each dataset without augmentation and show the two models' Grad-CAM side by side. */
+  compareAugmentation?: boolean;
+  /** Test images in each dataset's Grad-CAM grid. */
+  gradcamImages?: number;
+  title?: string;
 }
 
 /** A missing dataset is a skip, not a failure: the loader's message says where the files go. */
@@ -29,23 +39,50 @@ function isMissingData(err: UserError, dataset: DatasetName): boolean {
   return err.message.startsWith(`${dataset}: missing file`);
 }
 
+interface DatasetRuns { dataset: DatasetName; augmented: FinishedRun; plain?: FinishedRun }
+
+/**
+ * Each dataset's Grad-CAM grid (also written as <out>/<dataset>-gradcam.png): its model's maps,
+ * beside the unaugmented model's when there is one.
+ */
+async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOptions): Promise<Figure[]> {
+  if (runs.length === 0) return [];
+  const backend = await createBackend(o.config.backend);
+  try {
+    const figures: Figure[] = [];
+    for (const r of runs) {
+      const info = datasetInfo(r.dataset);
+      const { test } = await loadDataset(r.dataset, { dataDir: o.config.dataDir, verify: o.config.verifyData !== false, split: 'test' });
+      const checkpoints = [{ path: r.augmented.checkpoint, name: 'with augmentation' }];
+      if (r.plain) checkpoints.push({ path: r.plain.checkpoint, name: 'without augmentation' });
+      const e = await explainCheckpoints({ checkpoints, backend, info, test: test!, images: o.gradcamImages ?? 10, seed: o.config.seed });
+      await writeFileAtomic(join(o.out, `${r.dataset}-gradcam.png`), e.figure);
+      figures.push({
+        caption: `${r.dataset}: Grad-CAM of layer3 for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
+        png: e.figure,
+      });
+    }
+    return figures;
+  } finally {
+    backend.dispose();
+  }
+}
+
 export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: ResultRow[]; table: string }> {
   const rows: ResultRow[] = [];
-  const histories: RunHistory[] = [];
+  const done: DatasetRuns[] = [];
   for (const dataset of o.datasets ?? datasetNames) {
     const config: TrainConfig = { ...o.config, dataset, out: join(o.out, dataset) };
     try {
-      const result = await train(config, o.hooks?.(dataset) ?? {});
-      await writeRunReport(result);
-      histories.push(runHistory(result));
-      rows.push({
-        dataset,
-        status: 'ok',
-        epochs: result.history.length,
-        totalSeconds: result.timings.total,
-        secondsPerEpoch: result.history.length > 0 ? (result.timings.training + result.timings.evaluation) / result.history.length : undefined,
-        testAccuracy: result.testAccuracy,
-      });
+      const augmented = await trainOrReuse(config, o.hooks?.(dataset) ?? {});
+      rows.push(augmented.row);
+      let plain: FinishedRun | undefined;
+      if (o.compareAugmentation) {
+        const name = `${dataset}-no-augmentation`;
+        plain = await trainOrReuse({ ...config, augment: 'none', out: join(o.out, name) }, o.hooks?.(name) ?? {});
+        rows.push({ ...plain.row, dataset: `${dataset}, no augmentation` });
+      }
+      done.push({ dataset, augmented, ...(plain ? { plain } : {}) });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       rows.push({ dataset, status: isMissingData(err, dataset) ? 'skipped' : 'failed', reason: err.message.split('\n')[0] });
@@ -56,7 +93,17 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
   await mkdir(o.out, { recursive: true });
   await writeFileAtomic(join(o.out, 'results.md'), table);
   await writeFileAtomic(join(o.out, 'results.json'), resultsTableJson(rows));
+  const histories: RunHistory[] = done.flatMap((r) => [
+    r.augmented.history,
+    ...(r.plain ? [{ ...r.plain.history, name: `${r.dataset}, no augmentation` }] : []),
+  ]);
   if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, 'ResNet-9, DAWNBench recipe'));
-  await writeReport(o.out, { title: 'kilosecond: are 1000 seconds enough to train?', createdAt: new Date().toISOString(), benchResults: rows, benchHistories: histories });
+  await writeReport(o.out, {
+    title: o.title ?? 'kilosecond: are 1000 seconds enough to train?',
+    createdAt: new Date().toISOString(),
+    benchResults: rows,
+    benchHistories: histories,
+    gradcam: await gradcamFigures(done, o),
+  });
   return { rows, table };
 }

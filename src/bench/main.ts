@@ -50,7 +50,10 @@ function engine(args: string[]): void {
 
 const [suite = 'engine', ...rest] = process.argv.slice(2);
 if (suite === 'engine') engine(rest);
-else if (suite === 'data') execFileSync(process.execPath, [cli, 'bench', 'data', ...rest], { stdio: 'inherit' });
+else if (suite === 'data') {
+  execFileSync(process.execPath, [cli, 'bench', 'data', ...rest], { stdio: 'inherit' });
+  execFileSync(process.execPath, [cli, 'bench', 'decode'], { stdio: 'inherit' });
+}
 else {
   console.error(`unknown benchmark suite '${suite}': use engine or data`);
   process.exitCode = 2;

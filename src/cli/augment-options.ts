@@ -7,10 +7,10 @@ import { defaultAugment, type AugmentSettings, type PadMode } from '../data/augm
 
 export interface AugmentFlags {
   crop: boolean;
-  pad: number;
+  pad?: number;
   padMode?: PadMode;
   flip: boolean;
-  cutout: number;
+  cutout?: number;
   cutoutCount: number;
 }
 
@@ -25,21 +25,21 @@ export function wholeNumber(option: string, max: number): (value: string) => num
 export function addAugmentOptions(command: Command): Command {
   return command
     .option('--no-crop', 'no pad-and-random-crop')
-    .option('--pad <n>', 'padding on each side before the random crop', wholeNumber('--pad', 16), defaultAugment.pad)
+    .option('--pad <n>', `padding on each side before the random crop (default ${defaultAugment.pad}; image folders: 1/8 of the side)`, wholeNumber('--pad', 64))
     .addOption(new Option('--pad-mode <mode>', 'what the padding holds: reflect (mirror the image) or zero (black); default: the dataset\'s (zero for MNIST and Fashion-MNIST, reflect for CIFAR-10)').choices(['reflect', 'zero']))
     .option('--no-flip', 'no random horizontal flip')
-    .option('--cutout <n>', 'side of the cutout square in pixels (0 = no cutout)', wholeNumber('--cutout', 32), defaultAugment.cutout)
+    .option('--cutout <n>', `side of the cutout square in pixels, 0 = no cutout (default ${defaultAugment.cutout}; image folders: 1/4 of the side)`, wholeNumber('--cutout', 512))
     .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount);
 }
 
-/** The augmentation the flags ask for; the pad mode stays open unless given (withPadMode fills it). */
+/** The augmentation the flags ask for; the pad mode, padding and cutout stay open unless given (augmentFor fills them). */
 export function augmentFromFlags(f: AugmentFlags): AugmentSettings {
   return {
     crop: f.crop,
-    pad: f.crop ? f.pad : 0,
+    ...(!f.crop ? { pad: 0 } : f.pad === undefined ? {} : { pad: f.pad }),
     ...(f.padMode === undefined ? {} : { padMode: f.padMode }),
     flip: f.flip,
-    cutout: f.cutout,
-    cutoutCount: f.cutout > 0 ? f.cutoutCount : 0,
+    ...(f.cutout === undefined ? {} : { cutout: f.cutout }),
+    cutoutCount: f.cutout === 0 ? 0 : f.cutoutCount,
   };
 }

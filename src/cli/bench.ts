@@ -4,9 +4,29 @@
  */
 import { Argument, type Command } from 'commander';
 import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
+import { UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 import { jsonHooks, terminalHooks } from './train.js';
+
+/** `bench datasets` and `bench explain`: the same table, runs and report, for the datasets asked. */
+async function runBench(o: RecipeFlags & { out: string; images: number }, what: { datasets: DatasetName[]; compareAugmentation: boolean; title?: string }): Promise<void> {
+  const { benchDatasets } = await import('../bench/datasets.js');
+  const { table, rows } = await benchDatasets({
+    config: configFromFlags(o),
+    out: o.out,
+    gradcamImages: o.images,
+    ...what,
+    hooks: (run) => ({
+      ...(process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
+      onReuse: (dir) => process.stderr.write(`${run}: the finished run in ${dir} has these settings; reusing it (delete the folder to train again)\n`),
+    }),
+  });
+  process.stdout.write(`${table}\nResults, Grad-CAM grids and the report (report.html) in ${o.out}\n`);
+  // A table with some rows is a result; one with none is a failure to say so.
+  const failed = rows.filter((r) => r.status !== 'ok');
+  if (failed.length === rows.length) throw new UserError(failed.map((r) => `${r.dataset}: ${r.reason ?? r.status}`).join('\n'));
+}
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('measure kilosecond on this machine');
@@ -14,17 +34,12 @@ export function register(program: Command): void {
     .command('datasets', { isDefault: true })
     .description("the seed's table: the recipe on MNIST, Fashion-MNIST and CIFAR-10 (results.md, results.json, a report per dataset)")
     .option('--out <dir>', 'folder for the table, the figure and one run folder per dataset', 'runs/bench')
-    .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10');
-  addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string }) => {
-    const { benchDatasets } = await import('../bench/datasets.js');
+    .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10')
+    .option('--compare-augmentation', "also train each dataset without augmentation, and show both models' Grad-CAM side by side")
+    .option('--images <n>', "test images in each dataset's Grad-CAM grid", positiveInt('--images'), 10);
+  addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string; compareAugmentation?: boolean; images: number }) => {
     const names = o.datasets.split(',').map((d) => datasetInfo(d.trim()).name as DatasetName);
-    const { table } = await benchDatasets({
-      config: configFromFlags(o),
-      out: o.out,
-      datasets: names,
-      hooks: () => (process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
-    });
-    process.stdout.write(`${table}\nResults, figure and reports in ${o.out}\n`);
+    await runBench(o, { datasets: names, compareAugmentation: o.compareAugmentation === true });
   });
   const augmentation = bench
     .command('explain')
@@ -33,14 +48,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
     .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), 10);
   addRecipeOptions(augmentation).action(async (dataset: DatasetName, o: RecipeFlags & { out: string; images: number }) => {
-    const { augmentationExperiment } = await import('../bench/augmentation.js');
-    const { table, figure } = await augmentationExperiment({
-      config: { ...configFromFlags(o), dataset },
-      out: o.out,
-      images: o.images,
-      hooks: () => (process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
-    });
-    process.stdout.write(`${table}\nGrad-CAM figure: ${figure}; report: ${o.out}/report.html\n`);
+    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ResNet-9 look on ${dataset}, with and without augmentation?` });
   });
   bench
     .command('data')
@@ -51,6 +59,16 @@ export function register(program: Command): void {
     .action(async (o: { images: number; batchSize: number; stepMs: number }) => {
       const { runDataBenchmark } = await import('../bench/data.js');
       await runDataBenchmark(o);
+    });
+  bench
+    .command('decode')
+    .description('image folders: JPEG photos of 256x256 decoded and resized to 32x32 per second (sharp, the folder loader, and @napi-rs/canvas for comparison)')
+    .option('--photos <n>', 'generated photos', positiveInt('--photos'), 2000)
+    .option('--json', 'end with one JSON line')
+    .action(async (o: { photos: number; json?: boolean }) => {
+      const { formatDecodeBenchmark, runDecodeBenchmark } = await import('../bench/decode.js');
+      const r = await runDecodeBenchmark(o);
+      process.stdout.write(`${o.json ? JSON.stringify(r) : formatDecodeBenchmark(r)}\n`);
     });
   bench
     .command('engine')

@@ -3,8 +3,8 @@
  */
 import type { Command } from 'commander';
 import { createBackend } from '../backends/index.js';
-import { UserError } from '../core/errors.js';
-import { datasetInfo, datasetNames, loadDataset } from '../data/datasets.js';
+import { datasetNames } from '../data/datasets.js';
+import { testSetForModel } from '../predict/model-data.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BatchUploader, evaluate } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
@@ -16,27 +16,22 @@ export function register(program: Command): void {
     .command('eval')
     .description('evaluate a checkpoint (model.safetensors of a run folder) on a test set')
     .argument('<model>', 'checkpoint file')
-    .requiredOption('--dataset <name>', `dataset: ${datasetNames.join(', ')}`);
+    .requiredOption('--dataset <name>', `dataset: ${datasetNames.join(', ')}, or a folder of images (its test/ split, or its held-out part)`);
   addDataOptions(command)
     .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
     .option('--batch-size <n>', 'images per evaluation batch', positiveInt('--batch-size'), 1000)
     .option('--tta', 'average with the logits of mirrored images')
     .option('--json', 'print one JSON line')
     .action(async (path: string, o: DataFlags & { dataset: string; backend: string; batchSize: number; tta?: boolean; json?: boolean }) => {
-      const info = datasetInfo(o.dataset);
       const backend = await createBackend(o.backend);
       try {
         const { model, meta } = loadCheckpoint(path, backend);
         try {
-          if (meta.inChannels !== info.channels || meta.classes.length !== info.classes.length) {
-            throw new UserError(`${path} was trained on ${meta.dataset} (${meta.inChannels} channel(s), ${meta.classes.length} classes); ` +
-              `${info.name} has ${info.channels} channel(s) and ${info.classes.length} classes`);
-          }
-          const { test } = await loadDataset(info.name, { ...dataLoadOptions(o), split: 'test' });
+          const { info, test } = await testSetForModel(o.dataset, meta, path, dataLoadOptions(o));
           const uploader = new BatchUploader(backend, info);
           const metrics = new DeviceMetrics(backend);
           try {
-            const r = await evaluate(model, test!, info, { batchSize: o.batchSize, tta: o.tta === true }, uploader, metrics);
+            const r = await evaluate(model, test, info, { batchSize: o.batchSize, tta: o.tta === true }, uploader, metrics);
             if (o.json) process.stdout.write(`${JSON.stringify({ model: path, dataset: info.name, test_accuracy: r.accuracy, test_loss: r.loss, images: r.count })}\n`);
             else process.stdout.write(`${info.name}: test accuracy ${(100 * r.accuracy).toFixed(2)}%, loss ${r.loss.toFixed(4)} over ${r.count} images\n`);
           } finally {

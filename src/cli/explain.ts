@@ -9,6 +9,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import { datasetInfo, loadDataset, type DatasetInfo } from '../data/datasets.js';
+import { isBuiltinDataset } from '../data/open.js';
+import { testSetForModel } from '../predict/model-data.js';
+import { readCheckpointMeta } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { writeSafetensors } from '../nn/safetensors.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
@@ -59,19 +62,21 @@ function seedValue(text: string): number {
 async function explain(modelPath: string, o: ExplainOptions, command: Command): Promise<void> {
   // Commander's output hook: process.stdout unless a caller (a test) configured another.
   const print = (text: string) => command.configureOutput().writeOut!(text);
-  const info = datasetInfo(o.dataset);
+  // A folder of images is read as the (first) model was trained: its size, channels and normalisation.
+  const { info, test } = isBuiltinDataset(o.dataset)
+    ? { info: datasetInfo(o.dataset), test: (await loadDataset(o.dataset, { split: 'test', ...dataLoadOptions(o) })).test! }
+    : await testSetForModel(o.dataset, readCheckpointMeta(modelPath), modelPath, dataLoadOptions(o));
   const onlyClass = o.class === undefined ? undefined : classIndex('--class', o.class, info);
   const target = o.target === undefined ? undefined : classIndex('--target', o.target, info);
   const paths = o.compare === undefined ? [modelPath] : [modelPath, o.compare];
   const names = columnNames(o, paths);
-  const { test } = await loadDataset(info.name, { split: 'test', ...dataLoadOptions(o) });
   // Loaded here, not at start-up: drawing the figure pulls in the canvas library.
   const { explainCheckpoints, explanationTensors } = await import('../explain/explain.js');
   const backend = await createBackend(o.backend);
   try {
     const e = await explainCheckpoints({
       checkpoints: paths.map((path, k) => ({ path, name: names[k]! })),
-      backend, info, test: test!, images: o.images, seed: o.seed, batchSize: o.batchSize,
+      backend, info, test, images: o.images, seed: o.seed, batchSize: o.batchSize,
       ...(onlyClass === undefined ? {} : { onlyClass }),
       ...(target === undefined ? {} : { target }),
     });
@@ -94,7 +99,7 @@ export function register(program: Command): void {
     .command('explain')
     .description('Grad-CAM heatmaps of test images (where the model looks), as a PNG grid; --compare puts two models side by side')
     .argument('<model>', 'checkpoint (model.safetensors) written by `kilosecond train`')
-    .requiredOption('--dataset <name>', 'mnist, fashion-mnist or cifar10: the dataset the model was trained on')
+    .requiredOption('--dataset <name>', 'mnist, fashion-mnist, cifar10 or a folder of images: the dataset the model was trained on')
     .requiredOption('--out <dir>', 'folder for gradcam.png');
   addDataOptions(command)
     .option('--images <n>', 'how many test images (chosen by class in turn, seeded)', positiveInt('--images'), 10)

@@ -8,7 +8,9 @@ import { UserError } from '../core/errors.js';
 import * as bench from './bench.js';
 import * as evaluate from './eval.js';
 import * as explain from './explain.js';
+import * as exportCommand from './export.js';
 import * as precompute from './precompute.js';
+import * as predict from './predict.js';
 import * as selftest from './selftest.js';
 import * as show from './show.js';
 import * as train from './train.js';
@@ -19,7 +21,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const commands: Array<{ register(p: Command): void }> = [train, evaluate, precompute, explain, show, selftest, bench];
+const commands: Array<{ register(p: Command): void }> = [train, evaluate, predict, precompute, explain, exportCommand, show, selftest, bench];
 for (const c of commands) c.register(program);
 
 try {

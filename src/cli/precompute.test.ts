@@ -56,3 +56,30 @@ test('user mistakes: an unknown dataset, a bad number, files that fail the check
   await assert.rejects(run(['precompute', 'mnist', '--epochs', 'two', '--out', scratch]), /--epochs takes a whole number above 0, not 'two'/);
   await assert.rejects(run(['precompute', 'mnist', '--epochs', '1', '--out', join(scratch, 'x'), '--data-dir', dataDir]), (e) => e instanceof UserError && /md5 of the decompressed content/.test(e.message));
 });
+
+test('two processes precomputing the same shards at once leave a complete, valid set that a third reuses whole', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const { repoRoot } = await import('../testing/paths.js');
+  const { createTrainLoader } = await import('../data/loader.js');
+  const { datasetInfo } = await import('../data/datasets.js');
+  const { readdir } = await import('node:fs/promises');
+  const cli = join(repoRoot, 'bin', 'kilosecond.js');
+  const out = join(scratch, 'concurrent');
+  const args = [cli, 'precompute', 'mnist', '--epochs', '3', '--out', out, '--data-dir', dataDir, '--no-verify', '--shard-size', '8'];
+  const both = await Promise.all([0, 1].map(() => promisify(execFile)(process.execPath, args)));
+  for (const r of both) assert.match(r.stdout, /3 epochs of mnist in 15 shards/);
+  assert.deepEqual((await readdir(out)).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+  assert.match(await run(['precompute', 'mnist', '--epochs', '3', '--out', out, '--data-dir', dataDir, '--no-verify', '--shard-size', '8']), /\(3 reused from an earlier run\)/);
+  // The loader checks every shard's size and CRC32C against the manifest before using it.
+  const loader = await createTrainLoader({ info: datasetInfo('mnist'), batchSize: 8, mode: 'precomputed', dir: out, workers: 0 });
+  try {
+    for (let e = 0; e < 3; e++) {
+      let images = 0;
+      for await (const b of loader.epoch(e)) images += b.size;
+      assert.equal(images, 40);
+    }
+  } finally {
+    await loader.close();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { withPadMode } from '../data/augment.js';
+import { augmentFor } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
   const command = program
     .command('precompute')
     .description('write every epoch\'s augmented, shuffled training set as TFRecord shards and a manifest.json')
-    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
+    .argument('<dataset>', 'mnist, fashion-mnist, cifar10, or a folder of images')
     .requiredOption('--epochs <n>', 'epochs to precompute', positiveInt('--epochs'))
     .requiredOption('--out <dir>', 'folder for the shards and manifest.json (reused when the config is the same)')
     .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), 0)
@@ -56,14 +56,14 @@ export function register(program: Command): void {
     .option('--no-download', 'never download missing dataset files');
   addAugmentOptions(addDataOptions(command)).action(async (dataset: string, o: PrecomputeCliOptions) => {
       // Loaded here, not at start-up: other commands need not pay for them.
-      const { datasetInfo, loadDataset } = await import('../data/datasets.js');
+      const { openDataset } = await import('../data/open.js');
       const { precompute } = await import('../data/precompute.js');
-      const info = datasetInfo(dataset);
       const download = progressReporter('download');
-      const loaded = await loadDataset(info.name, {
+      const loaded = await openDataset(dataset, {
         split: 'train', download: o.download, onProgress: (d, t) => download.update(d, t), ...dataLoadOptions(o),
       }).finally(() => download.stop());
-      const augment = withPadMode(augmentFromFlags(o), info.padMode);
+      const info = loaded.info;
+      const augment = augmentFor(augmentFromFlags(o), info);
       const bar = progressReporter('precompute');
       const started = performance.now();
       const { manifest, reusedEpochs } = await precompute({

@@ -32,7 +32,7 @@ export function register(program: Command): void {
   const command = program
     .command('show')
     .description('draw random training images beside augmented versions of them, to a PNG file')
-    .argument('<dataset>', 'mnist, fashion-mnist or cifar10')
+    .argument('<dataset>', 'mnist, fashion-mnist, cifar10, or a folder of images')
     .requiredOption('--out <file>', 'the PNG file to write');
   addDataOptions(command)
     .option('--split <split>', 'which images to draw from: train or test', split, 'train')
@@ -41,11 +41,11 @@ export function register(program: Command): void {
     .option('--seed <s>', 'picks the images and the augmentations', integerIn(0, 2 ** 32 - 1), 0)
     .action(async (dataset: string, o: ShowOptions) => {
       // Loaded here, not at start-up: drawing pulls in the canvas library.
-      const { datasetInfo, loadDataset } = await import('../data/datasets.js');
+      const { openDataset } = await import('../data/open.js');
       const { augmentationSampleGrid } = await import('../report/augmentation-samples.js');
       const { writeImageGrid } = await import('../report/image-grid.js');
-      const info = datasetInfo(dataset);
-      const loaded = await loadDataset(info.name, { split: o.split, ...dataLoadOptions(o) });
+      const loaded = await openDataset(dataset, { split: o.split, ...dataLoadOptions(o) });
+      const info = loaded.info;
       const set = loaded[o.split]!;
       const grid = augmentationSampleGrid(info, set, { images: o.images, augmentations: o.augmentations, seed: o.seed });
       await writeImageGrid(o.out, grid);

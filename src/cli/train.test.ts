@@ -30,7 +30,7 @@ async function fails(args: string[]): Promise<string> {
 }
 
 it('an unknown dataset lists the valid ones', async () => {
-  assert.match(await fails(['train', 'imagenet']), /Allowed choices are mnist, fashion-mnist, cifar10/);
+  assert.match(await fails(['train', 'imagenet']), /unknown dataset 'imagenet': give one of mnist, fashion-mnist, cifar10, or the path of a folder of images/);
 });
 
 it('a bad option value names the option', async () => {

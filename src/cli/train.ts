@@ -3,30 +3,45 @@
  * On a terminal a progress bar per epoch; otherwise one JSON line per epoch.
  */
 import type { Command } from 'commander';
+import { UserError } from '../core/errors.js';
 import cliProgress from 'cli-progress';
+import { basename } from 'node:path';
 import { datasetNames } from '../data/datasets.js';
 import type { TrainConfig, TrainHooks } from '../train/trainer.js';
+import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 
 export function register(program: Command): void {
   const command = program
     .command('train')
     .description('train ResNet-9 on a dataset with the DAWNBench recipe and write a run folder (checkpoint, metrics, curves, report)')
-    .addArgument(program.createArgument('<dataset>', 'dataset').choices(datasetNames))
+    .argument('[dataset]', `${datasetNames.join(', ')}, or a folder of images (DIR/<class>/…, or DIR/train/<class>/… with DIR/test/<class>/…); not needed with --resume`)
     .option('--out <dir>', 'run folder (default runs/<dataset>-<time>)')
+    .option('--resume <dir>', 'go on with the run in this folder from its last finished epoch, with its own settings')
+    .option('--force', 'train into an --out folder that already holds a model (its files are replaced)')
     .option('--no-report', 'skip the charts and report.html (the checkpoint, metrics.jsonl and summary.json are still written)');
-  addRecipeOptions(command).action(async (dataset: TrainConfig['dataset'], flags: RecipeFlags & { out?: string; report: boolean }) => {
+  addFolderOptions(addRecipeOptions(command)).action(async (dataset: string | undefined, flags: RecipeFlags & FolderFlags & { out?: string; report: boolean; resume?: string; force?: boolean }) => {
     const { train } = await import('../train/trainer.js');
-    const config: TrainConfig = {
+    const asked: TrainConfig = {
       ...configFromFlags(flags),
-      dataset,
-      out: flags.out ?? `runs/${dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+      dataset: dataset ?? '',
+      folder: folderFromFlags(flags),
+      out: flags.out ?? `runs/${basename(dataset ?? 'run')}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+      overwrite: flags.force === true,
     };
+    if (flags.resume === undefined && dataset === undefined) throw new UserError('train needs a dataset (mnist, fashion-mnist, cifar10 or a folder of images), or --resume RUN_DIR');
+    if (flags.resume !== undefined && flags.out !== undefined) throw new UserError('--resume goes on in the run\'s own folder: leave out --out');
+    const { resumeSettings } = await import('./resume.js');
+    const config = flags.resume === undefined ? asked : resumeSettings(flags.resume, command, dataset, asked);
+    const resumeCommand = `kilosecond train --resume ${config.out}`;
     let stopRequested = false;
     const onSigint = (): void => {
-      if (stopRequested) process.exit(130);
+      if (stopRequested) {
+        process.stderr.write(`\nstopped; the last finished epoch is saved: ${resumeCommand}\n`);
+        process.exit(130);
+      }
       stopRequested = true;
-      process.stderr.write('\nstopping after this step: the checkpoint and report will be written (Ctrl-C again to quit at once)\n');
+      process.stderr.write(`\nstopping after this step: the model and report will be written, and ${resumeCommand} goes on from the last finished epoch (Ctrl-C again to quit at once)\n`);
     };
     process.on('SIGINT', onSigint);
     try {
@@ -34,12 +49,14 @@ export function register(program: Command): void {
       const result = await train(config, { ...hooks, shouldStop: () => stopRequested });
       let where = `Run folder: ${config.out}`;
       if (flags.report) {
-        const { writeRunReport } = await import('../report/run-report.js');
-        where = `Report: ${await writeRunReport(result, { command: ['kilosecond', ...process.argv.slice(2)].join(' ') })}`;
+        const { runGradcam, writeRunReport } = await import('../report/run-report.js');
+        const gradcam = result.history.length > 0 ? [await runGradcam(result)] : [];
+        where = `Report: ${await writeRunReport(result, { command: ['kilosecond', ...process.argv.slice(2)].join(' '), gradcam })}`;
       }
       const acc = (100 * result.testAccuracy).toFixed(2);
       process.stdout.write(`${result.info.name}: test accuracy ${acc}% after ${result.history.length} epoch(s), ` +
         `${result.timings.total.toFixed(0)} s in total (${result.timings.training.toFixed(0)} s training). ${where}\n`);
+      if (result.interrupted) process.stdout.write(`Stopped before the end; to go on: ${resumeCommand}\n`);
     } finally {
       process.off('SIGINT', onSigint);
     }
@@ -50,9 +67,23 @@ export function register(program: Command): void {
 export function terminalHooks(batchSize: number): TrainHooks {
   let bar: cliProgress.SingleBar | undefined;
   let epochStart = 0;
+  let dataBar: { stage: string; bar: cliProgress.SingleBar; start: number } | undefined;
   return {
     onPhase: (phase) => {
       if (!phase.startsWith('epoch')) process.stderr.write(`${phase}…\n`);
+    },
+    onDataProgress: (stage, done, total) => {
+      if (dataBar?.stage !== stage) {
+        dataBar?.bar.stop();
+        const b = new cliProgress.SingleBar({ format: `${stage} [{bar}] {value}/{total} images | {ips} img/s | ETA {eta_formatted}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+        b.start(total, 0, { ips: '0' });
+        dataBar = { stage, bar: b, start: performance.now() };
+      }
+      dataBar.bar.update(done, { ips: (done / Math.max(1e-3, (performance.now() - dataBar.start) / 1000)).toFixed(0) });
+      if (done === total) {
+        dataBar.bar.stop();
+        dataBar = undefined;
+      }
     },
     onPlan: (plan) => process.stderr.write(`budget plan: width ${plan.width}, ${plan.epochs} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
     onStep: (epoch, step, steps, lr) => {

@@ -31,12 +31,25 @@ export interface AugmentConfig {
   cutoutCount: number;
 }
 
-/** A configuration whose pad mode may be left to the dataset (`DatasetInfo.padMode`). */
-export type AugmentSettings = Omit<AugmentConfig, 'padMode'> & { padMode?: PadMode };
+/** A configuration whose pad mode, padding and cutout side may be left to the dataset. */
+export type AugmentSettings = Omit<AugmentConfig, 'padMode' | 'pad' | 'cutout'> & Partial<Pick<AugmentConfig, 'padMode' | 'pad' | 'cutout'>>;
 
-/** The settings with the pad mode left open filled in from the dataset's (`DatasetInfo.padMode`). */
-export function withPadMode(settings: AugmentSettings, datasetPadMode: PadMode): AugmentConfig {
-  return { ...settings, padMode: settings.padMode ?? datasetPadMode };
+/** What a dataset brings to its augmentation: its pad mode, and the recipe's padding and cutout for its image size. */
+export interface DatasetAugmentDefaults { padMode: PadMode; augmentSides: { pad: number; cutout: number } }
+
+/** The settings with what was left open filled in from the dataset's defaults. */
+export function augmentFor(settings: AugmentSettings, dataset: DatasetAugmentDefaults): AugmentConfig {
+  return {
+    ...settings,
+    padMode: settings.padMode ?? dataset.padMode,
+    pad: settings.pad ?? dataset.augmentSides.pad,
+    cutout: settings.cutout ?? dataset.augmentSides.cutout,
+  };
+}
+
+/** Page's padding (4) and cutout (8) for 32x32, as shares of the side: what an image folder of another size gets. */
+export function recipeSidesFor(side: number): { pad: number; cutout: number } {
+  return { pad: Math.round(side / 8), cutout: Math.round(side / 4) };
 }
 
 export const defaultAugment: Readonly<AugmentConfig> = Object.freeze({ crop: true, pad: 4, padMode: 'reflect', flip: true, cutout: 8, cutoutCount: 1 });

@@ -12,7 +12,8 @@ import { filesFor, locateFiles, readIdxFile, type IdxSource, type LocateOptions,
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 
 export interface DatasetInfo {
-  name: DatasetName;
+  /** A built-in dataset's name, or an image folder's base name. */
+  name: string;
   classes: string[];
   height: number;
   width: number;
@@ -22,6 +23,8 @@ export interface DatasetInfo {
   std: number[];
   /** How augmentation pads before cropping: black for the digit and garment scans, mirrored for photos. */
   padMode: PadMode;
+  /** The recipe's padding and cutout side for these images (Page's 4 and 8 for the built-in datasets). */
+  augmentSides: { pad: number; cutout: number };
   trainCount: number;
   testCount: number;
 }
@@ -51,19 +54,22 @@ export interface LoadOptions {
   mirrors?: string[];
 }
 
+/** Page's CIFAR-10 padding and cutout, kept for the 28x28 datasets as the article ran them. */
+const pageSides = { pad: 4, cutout: 8 };
+
 const digits = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 const infos: Record<DatasetName, DatasetInfo> = {
-  mnist: { name: 'mnist', classes: digits, height: 28, width: 28, channels: 1, mean: [0.1307], std: [0.3081], padMode: 'zero', trainCount: 60000, testCount: 10000 },
+  mnist: { name: 'mnist', classes: digits, height: 28, width: 28, channels: 1, mean: [0.1307], std: [0.3081], padMode: 'zero', augmentSides: pageSides, trainCount: 60000, testCount: 10000 },
   'fashion-mnist': {
     name: 'fashion-mnist',
     classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-    height: 28, width: 28, channels: 1, mean: [0.286], std: [0.353], padMode: 'zero', trainCount: 60000, testCount: 10000,
+    height: 28, width: 28, channels: 1, mean: [0.286], std: [0.353], padMode: 'zero', augmentSides: pageSides, trainCount: 60000, testCount: 10000,
   },
   cifar10: {
     name: 'cifar10',
     classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
-    height: 32, width: 32, channels: 3, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], padMode: 'reflect', trainCount: 50000, testCount: 10000,
+    height: 32, width: 32, channels: 3, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], padMode: 'reflect', augmentSides: pageSides, trainCount: 50000, testCount: 10000,
   },
 };
 
@@ -112,8 +118,9 @@ async function loadIdxSplit(info: DatasetInfo, files: Map<SourceFile, string>, s
  * Loads a dataset's train and/or test images, finding or downloading the files. `sources` maps
  * each file read to its md5 (of the decompressed content for IDX), for manifests and reports.
  */
-export async function loadDataset(name: DatasetName, opts: LoadOptions = {}): Promise<{ info: DatasetInfo; train?: ImageSet; test?: ImageSet; sources: Record<string, string> }> {
-  const info = datasetInfo(name);
+export async function loadDataset(dataset: string, opts: LoadOptions = {}): Promise<{ info: DatasetInfo; train?: ImageSet; test?: ImageSet; sources: Record<string, string> }> {
+  const info = datasetInfo(dataset);
+  const name = info.name as DatasetName;
   const splits = splitsOf(opts.split);
   const verify = opts.verify !== false;
   const locate: LocateOptions = { ...opts, verify };

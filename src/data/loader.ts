@@ -140,7 +140,7 @@ export function createTrainLoader(opts: TrainLoaderOptions): TrainLoader {
   const workers = opts.workers ?? 1;
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new UserError(`--batch-size ${opts.batchSize}: must be a whole number of at least 1`);
   if (!Number.isInteger(readAhead) || readAhead < 1) throw new UserError(`read-ahead ${readAhead}: must be at least 1 batch`);
-  if (!Number.isInteger(workers) || workers < 0) throw new UserError(`--workers ${workers}: must be a whole number (0 = no worker threads)`);
+  if (!Number.isInteger(workers) || workers < 0) throw new UserError(`loader workers ${workers}: must be a whole number (0 = no worker threads)`);
 
   // Built on first use: reading the manifest is asynchronous and createTrainLoader is not.
   let backend: Promise<{ source?: BatchSource; pool?: WorkerPool; batches: number }> | undefined;

@@ -72,9 +72,9 @@ export function plantedPatchSet(count: number, seed: number): PlantedSet {
     patches.push(box);
   }
   const info: DatasetInfo = {
-    name: 'mnist', // the type wants a known name; nothing here reads dataset files
+    name: 'planted patches',
     classes: ['white patch', 'black patch', 'no patch'],
-    height: SIDE, width: SIDE, channels: 1, mean: [0.5], std: [0.2], padMode: 'zero', trainCount: 0, testCount: count,
+    height: SIDE, width: SIDE, channels: 1, mean: [0.5], std: [0.2], padMode: 'zero', augmentSides: { pad: 0, cutout: 0 }, trainCount: 0, testCount: count,
   };
   return { info, set: { images, labels, count, height: SIDE, width: SIDE, channels: 1 }, patches };
 }

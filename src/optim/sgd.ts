@@ -39,6 +39,17 @@ export class Sgd {
     });
   }
 
+  /** The momentum buffers, one per parameter in the constructor's order (to save a run's state). */
+  momenta(): readonly Tensor[] {
+    return this.velocity;
+  }
+
+  /** Restores momentum buffers saved from `momenta()` (to resume a run). */
+  loadMomenta(values: readonly Float32Array[]): void {
+    if (values.length !== this.velocity.length) throw new Error(`${values.length} momentum buffers for ${this.velocity.length} parameters`);
+    this.velocity.forEach((v, i) => v.write(values[i]!));
+  }
+
   dispose(): void {
     for (const v of this.velocity) v.dispose();
   }

@@ -50,6 +50,10 @@ export interface ReportData {
   /** A training image beside its augmented versions (`show`'s grid). */
   augmentationSamples?: Figure;
   gradcam?: readonly Figure[];
+  /** Accuracy by class and the confusion matrix (counts[true][predicted]), with each split's class counts. */
+  perClass?: { classes: readonly string[]; confusion: readonly (readonly number[])[]; trainCounts?: readonly number[] };
+  /** Image-folder files left out because they could not be decoded. */
+  skippedImages?: ReadonlyArray<{ path: string; error: string }>;
   /** `bench`: one row per dataset, and their curves side by side. */
   benchResults?: readonly ResultRow[];
   benchHistories?: readonly RunHistory[];
@@ -124,6 +128,26 @@ function environmentSection(e: EnvironmentInfo): string {
   return section('Environment', keyValueTable(entries));
 }
 
+function perClassSection(p: NonNullable<ReportData['perClass']>): string {
+  const testCounts = p.confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const rows = p.classes.map((name, c) => [
+    name, ...(p.trainCounts ? [String(p.trainCounts[c])] : []), String(testCounts[c]),
+    testCounts[c]! > 0 ? `${((100 * p.confusion[c]![c]!) / testCounts[c]!).toFixed(1)}%` : '–',
+  ]);
+  const header = ['class', ...(p.trainCounts ? ['training images'] : []), 'test images', 'accuracy'];
+  // Each cell shaded by its share of the true class's row: the diagonal is right, the rest is what it is mistaken for.
+  const cells = p.confusion.map((row, c) => `<tr><th scope="row">${escapeHtml(p.classes[c]!)}</th>${row.map((n) => {
+    const share = testCounts[c]! > 0 ? n / testCounts[c]! : 0;
+    return `<td style="background:rgba(76,120,168,${share.toFixed(3)})${share > 0.5 ? ';color:#fff' : ''}">${n}</td>`;
+  }).join('')}</tr>`);
+  const matrix = `<table class="confusion"><thead><tr><th>true \\ predicted</th>${p.classes.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${cells.join('')}</tbody></table>`;
+  return section('Accuracy by class', table(header, rows)) + section('Confusion matrix', matrix);
+}
+
+function skippedSection(files: NonNullable<ReportData['skippedImages']>): string {
+  return section(`Images left out (${files.length})`, table(['file', 'why'], files.map((f) => [f.path, f.error])));
+}
+
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI","DejaVu Sans",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 h1{margin-bottom:.2em}.meta{color:#666;margin-top:0}code{background:#f4f4f4;padding:.1em .3em}
@@ -131,6 +155,7 @@ section{margin:2em 0}table{border-collapse:collapse}th,td{padding:.3em .8em;bord
 thead th{border-bottom:2px solid #999}td{font-variant-numeric:tabular-nums}
 .kv th{font-weight:normal;color:#555}.total th,.total td{font-weight:bold}
 .bar{width:14em}.bar span{display:block;height:.8em;background:#4c78a8}
+.confusion td{text-align:right;min-width:2.5em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:.9em}
 `;
 
@@ -149,6 +174,8 @@ export async function renderReportHtml(data: ReportData): Promise<string> {
   }
   if (data.history) parts.push(section('Curves', await chartFigure(trainingCurves(data.history), 'accuracy and loss per epoch, train and test')));
   if (data.learningRates?.length) parts.push(section('Learning rate', await chartFigure(learningRateChart(data.learningRates), 'learning rate at each optimiser step')));
+  if (data.perClass) parts.push(perClassSection(data.perClass));
+  if (data.skippedImages?.length) parts.push(skippedSection(data.skippedImages));
   if (data.timings) parts.push(timingsSection(data.timings));
   if (data.config) parts.push(section('Configuration', keyValueTable(Object.entries(data.config).map(([k, v]) => [k, String(v)]))));
   if (data.environment) parts.push(environmentSection(data.environment));

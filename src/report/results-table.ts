@@ -11,8 +11,14 @@ export interface ResultRow {
   /** Why the row was skipped or failed (e.g. "CIFAR-10 not found in ./data"). */
   reason?: string;
   epochs?: number;
+  /** ResNet-9 base width. */
+  width?: number;
   /** Wall-clock seconds of the whole run: data preparation, training and evaluation. */
   totalSeconds?: number;
+  /** Where the total went: loading and precomputing data (and a budget's measurements), the steps, the test passes. */
+  phases?: { preparation: number; training: number; evaluation: number };
+  /** Training throughput. */
+  imagesPerSecond?: number;
   /** Seconds per epoch; when absent it is derived as totalSeconds / epochs. */
   secondsPerEpoch?: number;
   /** Fraction in 0..1. */
@@ -45,12 +51,17 @@ function statusText(row: ResultRow): string {
   return row.reason ? `${row.status}: ${row.reason}` : row.status;
 }
 
-export const RESULT_COLUMNS = ['dataset', 'epochs', 'total time', 'time per epoch', 'test accuracy', 'status'] as const;
+export const RESULT_COLUMNS = ['dataset', 'width', 'epochs', 'test accuracy', 'total time', 'time per epoch', 'preparation', 'training', 'evaluation', 'images/s', 'status'] as const;
+
+const whole = (n: number | undefined) => (n === undefined ? DASH : n.toFixed(0));
 
 /** Each row's cells as display text, in RESULT_COLUMNS order (shared by Markdown and HTML). */
 export function resultCells(row: ResultRow): string[] {
   const r = resolve(row);
-  return [r.dataset, r.epochs === undefined ? DASH : String(r.epochs), seconds(r.totalSeconds), seconds(r.secondsPerEpoch), percent(r.testAccuracy), statusText(r)];
+  return [
+    r.dataset, whole(r.width), whole(r.epochs), percent(r.testAccuracy), seconds(r.totalSeconds), seconds(r.secondsPerEpoch),
+    seconds(r.phases?.preparation), seconds(r.phases?.training), seconds(r.phases?.evaluation), whole(r.imagesPerSecond), statusText(r),
+  ];
 }
 
 export function resultsTableMarkdown(rows: readonly ResultRow[]): string {

@@ -3,30 +3,42 @@
  * all made from a TrainResult. The trainer has already written model.safetensors and metrics.jsonl.
  */
 import { join } from 'node:path';
-import type { TrainResult } from '../train/trainer.js';
+import { createBackend } from '../backends/index.js';
+import { explainCheckpoints } from '../explain/explain.js';
+import type { EpochRecord, TrainResult } from '../train/trainer.js';
 import { augmentationSampleGrid } from './augmentation-samples.js';
-import { learningRateChart, trainingCurves, type RunHistory } from './curves.js';
+import { learningRateChart, trainingCurves, type EpochMetrics, type RunHistory } from './curves.js';
 import { writeChart } from './charts.js';
 import { type Figure, type ReportData, writeReport } from './html.js';
 import { imageGridPng } from './image-grid.js';
 
+/** One line of metrics.jsonl as the curves read it. */
+export function epochMetrics(r: EpochRecord): EpochMetrics {
+  return { epoch: r.epoch, trainLoss: r.train_loss, trainAccuracy: r.train_accuracy, testLoss: r.test_loss, testAccuracy: r.test_accuracy };
+}
+
 export function runHistory(result: TrainResult): RunHistory {
-  return {
-    name: result.info.name,
-    epochs: result.history.map((r) => ({
-      epoch: r.epoch,
-      trainLoss: r.train_loss,
-      trainAccuracy: r.train_accuracy,
-      testLoss: r.test_loss,
-      testAccuracy: r.test_accuracy,
-    })),
-  };
+  return { name: result.info.name, epochs: result.history.map(epochMetrics) };
 }
 
 export interface RunReportExtras {
   /** The command line, shown in the report. */
   command?: string;
   gradcam?: Figure[];
+}
+
+/** Grad-CAM of the run's final model on a few test images (one per class in turn, seeded). */
+export async function runGradcam(result: TrainResult, images = 10): Promise<Figure> {
+  const backend = await createBackend(result.config.backend);
+  try {
+    const e = await explainCheckpoints({
+      checkpoints: [{ path: result.checkpoint, name: result.info.name }], backend, info: result.info, test: result.test,
+      images: Math.min(images, result.test.count), seed: result.config.seed,
+    });
+    return { caption: 'Grad-CAM of layer3 for the predicted class: where the final model looks', png: e.figure };
+  } finally {
+    backend.dispose();
+  }
 }
 
 /** Write curves.{svg,png}, learning-rate.{svg,png} and report.html into the run folder. */
@@ -64,6 +76,14 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
     history,
     learningRates: result.learningRates,
     augmentationSamples,
+    ...(result.confusion.length > 0 ? {
+      perClass: {
+        classes: result.info.classes,
+        confusion: result.confusion,
+        ...(result.folder ? { trainCounts: result.info.classes.map((_, c) => result.folder!.scan.train.filter((f) => f.label === c).length) } : {}),
+      },
+    } : {}),
+    ...(result.folder ? { skippedImages: result.folder.skipped } : {}),
     gradcam: extras.gradcam,
   };
   return writeReport(dir, data);

@@ -18,6 +18,8 @@ export interface CheckpointMeta {
   std: number[];
   /** [H, W] the model was trained on. */
   inputSize: [number, number];
+  /** How images of other sizes become inputSize (image-folder models): crop = shorter side, then centre square; stretch = whole image. */
+  resize?: 'crop' | 'stretch';
   /** The training configuration, as the trainer recorded it. */
   config?: Record<string, unknown>;
 }
@@ -32,6 +34,7 @@ export async function saveCheckpoint(path: string, model: ResNet9, meta: Checkpo
     mean: JSON.stringify(meta.mean),
     std: JSON.stringify(meta.std),
     input_size: JSON.stringify(meta.inputSize),
+    ...(meta.resize ? { resize: meta.resize } : {}),
     ...(meta.config ? { config: JSON.stringify(meta.config) } : {}),
   });
 }
@@ -56,8 +59,14 @@ function parseMeta(metadata: Record<string, string>, path: string): CheckpointMe
     mean: json<number[]>('mean'),
     std: json<number[]>('std'),
     inputSize: json<[number, number]>('input_size'),
+    ...(metadata.resize === 'crop' || metadata.resize === 'stretch' ? { resize: metadata.resize } : {}),
     config: metadata.config ? json<Record<string, unknown>>('config') : undefined,
   };
+}
+
+/** A checkpoint's metadata alone, without putting its tensors on a device. */
+export function readCheckpointMeta(path: string): CheckpointMeta {
+  return parseMeta(readSafetensors(path).metadata, path);
 }
 
 /** Load a checkpoint onto `backend`; the caller disposes the model. */

@@ -2,6 +2,7 @@
  * @file Evaluation on a test set, and the device tensors batches are uploaded into.
  */
 import type { Backend } from '../core/backend.js';
+import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { type Batch, testBatches } from '../data/loader.js';
@@ -72,4 +73,34 @@ export async function evaluate(
   } finally {
     for (const t of flippedTensors.values()) t.dispose();
   }
+}
+
+/**
+ * The confusion matrix of `model` (eval mode) over a test set: counts[true class][predicted class].
+ * In-house data is rarely balanced, and one accuracy hides which classes are mistaken for which.
+ */
+export async function confusionMatrix(model: ResNet9, test: ImageSet, info: DatasetInfo, batchSize: number, uploader: BatchUploader): Promise<number[][]> {
+  const k = info.classes.length;
+  const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (const batch of testBatches(test, info, batchSize)) {
+    const device = uploader.upload(batch);
+    const g = new Graph(model.backend, { record: false });
+    let logits: Float32Array;
+    try {
+      logits = await model.forward(g, device.images, { training: false }).read();
+    } finally {
+      g.dispose();
+    }
+    for (let i = 0; i < batch.size; i++) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (logits[i * k + c]! > logits[i * k + best]!) best = c;
+      counts[batch.labels[i]!]![best]!++;
+    }
+  }
+  return counts;
+}
+
+/** Each class's accuracy (its row's diagonal share); NaN for a class with no test images. */
+export function perClassAccuracy(counts: readonly (readonly number[])[]): number[] {
+  return counts.map((row, c) => row[c]! / row.reduce((a, b) => a + b, 0));
 }

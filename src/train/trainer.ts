@@ -7,15 +7,19 @@
  * and the run folder (checkpoint, metrics). Progress is reported through `TrainHooks`; the trainer
  * prints nothing and knows nothing of terminals.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, appendFile, rm } from 'node:fs/promises';
+import { readTrainProgress, restoreTrainState, saveTrainState } from './train-state.js';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
-import { defaultAugment, validateAugment, withPadMode, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
-import { type DatasetInfo, type DatasetName, type ImageSet, datasetInfo, loadDataset } from '../data/datasets.js';
+import { augmentFor, defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
+import type { DatasetInfo, ImageSet } from '../data/datasets.js';
+import type { FolderLoadOptions } from '../data/folder/load.js';
+import { openDataset, type OpenedDataset } from '../data/open.js';
 import { createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
 import { ResNet9 } from '../nn/resnet9.js';
@@ -26,13 +30,16 @@ import { saveCheckpoint } from './checkpoint.js';
 import { EventWriter } from './tensorboard.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { BatchUploader, evaluate } from './evaluate.js';
+import { BatchUploader, confusionMatrix, evaluate, perClassAccuracy } from './evaluate.js';
 import { DeviceMetrics, evalBatch, recalibrateBatchNorm, trainStep, type DeviceBatch } from './step.js';
 
 export type AugmentMode = 'precomputed' | 'online' | 'none';
 
 export interface TrainConfig {
-  dataset: DatasetName;
+  /** A built-in dataset's name, or the path of a folder of images. */
+  dataset: string;
+  /** How an image folder is split, sized and decoded (ignored for the built-in datasets). */
+  folder?: Omit<FolderLoadOptions, 'onProgress'>;
   epochs: number;
   batchSize: number;
   /** Base width; undefined lets the budget planner choose (64 without a budget). */
@@ -44,13 +51,17 @@ export interface TrainConfig {
   nesterov: boolean;
   labelSmoothing: number;
   augment: AugmentMode;
-  /** The pad mode, when not given, is the dataset's (DatasetInfo.padMode). */
+  /** The pad mode, padding and cutout side, when not given, are the dataset's (DatasetInfo.padMode, augmentSides). */
   augmentation: AugmentSettings;
   backend: string;
   seed: number;
   dataDir?: string;
   /** Check the dataset files' md5s and image counts (default true). */
   verifyData?: boolean;
+  /** Go on with the run in `out` from its last finished epoch (train-state.safetensors); the settings must be the run's. */
+  resume?: boolean;
+  /** Train into an `out` that already holds a model, replacing the run's files (never others). */
+  overwrite?: boolean;
   /** Where precomputed shards go (default: the user cache, so runs reuse them). */
   shardsDir?: string;
   out: string;
@@ -80,7 +91,8 @@ export const recipe: Omit<TrainConfig, 'dataset' | 'out'> = {
   nesterov: true,
   labelSmoothing: 0.2,
   augment: 'precomputed',
-  augmentation: { ...defaultAugment },
+  // Pad mode, padding and cutout left to the dataset (augmentFor), as the command line leaves them.
+  augmentation: { crop: defaultAugment.crop, flip: defaultAugment.flip, cutoutCount: defaultAugment.cutoutCount },
   backend: 'cpu',
   seed: 0,
   tta: false,
@@ -112,6 +124,8 @@ export interface TrainHooks {
   /** Running training accuracy and loss of the epoch so far, read back a few times per epoch. */
   onRunningMetrics?(epoch: number, accuracy: number, loss: number): void;
   onEpoch?(record: EpochRecord, epochs: number): void;
+  /** Reading and decoding an image folder. */
+  onDataProgress?(stage: string, done: number, total: number): void;
   /** Polled between steps: true stops training after the current step (Ctrl-C). */
   shouldStop?(): boolean;
 }
@@ -126,6 +140,10 @@ export interface TrainResult {
   history: EpochRecord[];
   learningRates: number[];
   plan?: BudgetPlan;
+  /** An image folder's layout, input settings and the files left out. */
+  folder?: OpenedDataset['folder'];
+  /** The final model's test predictions: counts[true class][predicted class] (without test-time augmentation). */
+  confusion: number[][];
   interrupted: boolean;
   timings: { data_preparation: number; calibration: number; training: number; evaluation: number; total: number };
   testAccuracy: number;
@@ -139,6 +157,18 @@ export interface TrainResult {
 /** Seconds since `start` (a performance.now() value). */
 const since = (start: number): number => (performance.now() - start) / 1000;
 
+/** Fewer steps than this per epoch and the one-cycle schedule has nothing to shape. */
+const minStepsPerEpoch = 4;
+
+/**
+ * The batch size for a training set: as asked, unless the set is too small for it (in-house
+ * data often is); then the largest power of two that still makes `minStepsPerEpoch` steps.
+ */
+export function batchSizeFor(asked: number, trainCount: number): number {
+  if (trainCount >= minStepsPerEpoch * asked) return asked;
+  return Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, trainCount / minStepsPerEpoch))));
+}
+
 /** Widths the budget planner may choose from when --width is not given. */
 const candidateWidths = [64, 32, 16];
 
@@ -151,19 +181,28 @@ export async function train(
   settings: TrainConfig, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend },
 ): Promise<TrainResult> {
   const runStart = performance.now();
-  const info = datasetInfo(settings.dataset);
-  const augmentation = withPadMode(settings.augmentation, info.padMode);
-  const config = { ...settings, augmentation };
-  validateAugment(augmentation, info.height, info.width);
-
+  const resumed = settings.resume ? readTrainProgress(settings.out) : undefined;
+  if (resumed && resumed.trainedEpochs >= resumed.plannedEpochs) {
+    const last = resumed.history.at(-1) as EpochRecord | undefined;
+    throw new UserError(`${settings.out}: the run finished all ${resumed.plannedEpochs} epochs${last ? ` (test accuracy ${(100 * last.test_accuracy).toFixed(2)}%)` : ''}; there is nothing to resume`);
+  }
+  if (!resumed && !settings.overwrite && existsSync(join(settings.out, 'model.safetensors'))) {
+    throw new UserError(`${settings.out} already holds a model (model.safetensors): pass --force to train over it, --resume ${settings.out} to go on with it, or choose another --out`);
+  }
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
-  const data = await loadDataset(config.dataset, { dataDir: config.dataDir, verify: config.verifyData !== false, split: 'both' });
+  const data = await openDataset(settings.dataset, {
+    dataDir: settings.dataDir, verify: settings.verifyData !== false, split: 'both',
+    folder: { ...settings.folder, seed: settings.seed, ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}) },
+  });
+  const info = data.info;
+  const augmentation = augmentFor(settings.augmentation, info);
   const trainSet = data.train!;
   const testSet = data.test!;
-  if (trainSet.count < config.batchSize) {
-    throw new UserError(`--batch-size ${config.batchSize} is larger than the ${trainSet.count} training images`);
-  }
+  const batchSize = batchSizeFor(settings.batchSize, trainSet.count);
+  if (batchSize < settings.batchSize) hooks.onPhase?.(`batch size ${batchSize} instead of ${settings.batchSize}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
+  const config = { ...settings, augmentation, batchSize };
+  validateAugment(augmentation, info.height, info.width);
   let dataSeconds = since(phaseStart);
   await ensureWritable(config.out);
 
@@ -173,7 +212,12 @@ export async function train(
     let plan: BudgetPlan | undefined;
     let width = config.width ?? 64;
     let epochs = config.epochs;
-    if (config.budget !== undefined) {
+    if (resumed) {
+      // The plan was made when the run started: measuring again could choose otherwise.
+      plan = resumed.plan ?? undefined;
+      width = resumed.width;
+      epochs = resumed.plannedEpochs;
+    } else if (config.budget !== undefined) {
       hooks.onPhase?.('measuring this machine for the budget');
       const measurements = await measureWidths(backend, info, config, config.width ? [config.width] : candidateWidths);
       plan = planBudget(measurements, {
@@ -206,13 +250,17 @@ export async function train(
     dataSeconds += since(phaseStart);
     try {
       const model = new ResNet9(backend, { inChannels: info.channels, classes: info.classes.length, width }, config.seed);
+      const optimiser = new Sgd(model.parameters(), config);
+      if (resumed) restoreTrainState(config.out, model, optimiser);
       // Saved after every epoch, so that a run that dies (a lost GPU, a killed process) leaves
       // the last finished epoch behind; the final epoch's save is the run's model.
       const checkpoint = join(config.out, 'model.safetensors');
-      await rm(checkpoint, { force: true });
-      let savedEpochs = 0;
-      const saveEpoch = async (trainedEpochs: number): Promise<void> => {
-        await saveCheckpoint(checkpoint, model, {
+      if (!resumed) await rm(checkpoint, { force: true });
+      let savedEpochs = resumed?.trainedEpochs ?? 0;
+      const previous = resumed?.seconds;
+      const saveEpoch = async (p: FitProgress): Promise<void> => {
+        const trainedEpochs = p.history.length;
+        if (trainedEpochs > 0) await saveCheckpoint(checkpoint, model, {
           dataset: info.name,
           classes: info.classes,
           inChannels: info.channels,
@@ -220,12 +268,30 @@ export async function train(
           mean: info.mean,
           std: info.std,
           inputSize: [info.height, info.width],
+          ...(data.folder ? { resize: data.folder.settings.resize } : {}),
           config: { ...config, width, epochs, trainedEpochs },
         });
         savedEpochs = trainedEpochs;
+        // Only a finished epoch can be resumed from: a stopped one is saved for use, not to go on.
+        if (!p.complete) return;
+        await saveTrainState(config.out, model, optimiser, {
+          settings: { ...settings, resume: undefined, overwrite: undefined },
+          width, plannedEpochs: epochs, trainedEpochs, plan: plan ?? null, history: p.history, learningRates: p.learningRates,
+          seconds: {
+            data_preparation: dataSeconds + (previous?.data_preparation ?? 0),
+            calibration: calibrationSeconds + (previous?.calibration ?? 0),
+            training: p.trainSeconds,
+            evaluation: p.evalSeconds,
+          },
+        });
       };
+      const start: FitStart = resumed
+        ? { history: resumed.history as EpochRecord[], learningRates: resumed.learningRates, trainSeconds: resumed.seconds.training, evalSeconds: resumed.seconds.evaluation }
+        : { history: [], learningRates: [], trainSeconds: 0, evalSeconds: 0 };
+      // The state before the first epoch too: a run killed then resumes as a fresh start with its settings.
+      if (!resumed) await saveEpoch({ ...start, complete: true });
       try {
-        const fit = await fitModel(model, loader, trainSet, testSet, info, config, epochs, hooks, saveEpoch).catch((err: unknown) => {
+        const fit = await fitModel(model, optimiser, loader, trainSet, testSet, info, config, epochs, start, hooks, saveEpoch).catch((err: unknown) => {
           if (!(err instanceof UserError) || savedEpochs === 0) throw err;
           throw new UserError(`${err.message}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
         });
@@ -239,13 +305,16 @@ export async function train(
           history: fit.history,
           learningRates: fit.learningRates,
           plan,
+          ...(data.folder ? { folder: data.folder } : {}),
           interrupted: fit.interrupted,
+          confusion: fit.confusion,
           timings: {
-            data_preparation: dataSeconds,
-            calibration: calibrationSeconds,
+            data_preparation: dataSeconds + (previous?.data_preparation ?? 0),
+            calibration: calibrationSeconds + (previous?.calibration ?? 0),
             training: fit.trainSeconds,
             evaluation: fit.evalSeconds,
-            total: since(runStart),
+            // A resumed run counts the time its earlier sessions spent, phase by phase.
+            total: since(runStart) + (previous ? previous.data_preparation + previous.calibration + previous.training + previous.evaluation : 0),
           },
           testAccuracy: fit.history.at(-1)?.test_accuracy ?? 0,
           imagesPerSecond: fit.trainSeconds > 0 ? trainImages / fit.trainSeconds : 0,
@@ -256,6 +325,7 @@ export async function train(
         await writeSummary(result);
         return result;
       } finally {
+        optimiser.dispose();
         model.dispose();
       }
     } finally {
@@ -267,8 +337,10 @@ export async function train(
 }
 
 /** summary.json: the run's results and settings for programs (the report is for people). */
-async function writeSummary(r: TrainResult): Promise<void> {
-  const summary = {
+export type RunSummary = ReturnType<typeof summaryOf>;
+
+export function summaryOf(r: TrainResult) {
+  return {
     dataset: r.info.name,
     test_accuracy: r.testAccuracy,
     epochs: r.history.length,
@@ -281,10 +353,30 @@ async function writeSummary(r: TrainResult): Promise<void> {
     images_per_second: r.imagesPerSecond,
     data_wait_seconds: r.history.reduce((s, e) => s + e.data_wait_seconds, 0),
     budget_plan: r.plan ?? null,
+    folder: r.folder ? folderSummary(r.folder, r.info) : null,
+    per_class_accuracy: Object.fromEntries(r.info.classes.map((c, i) => [c, perClassAccuracy(r.confusion)[i] ?? null])),
+    confusion_matrix: r.confusion,
     config: { ...r.config, width: r.width, epochs: r.plannedEpochs },
     environment: r.environment,
   };
-  await writeFileAtomic(join(r.config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+/** Class counts per split (in-house data is rarely balanced), the input settings and what was left out. */
+function folderSummary(f: NonNullable<OpenedDataset['folder']>, info: DatasetInfo) {
+  const counts = (files: ReadonlyArray<{ label: number }>) => info.classes.map((_, c) => files.filter((x) => x.label === c).length);
+  return {
+    root: f.scan.root,
+    layout: f.scan.layout,
+    test_split: f.scan.testSplit ?? null,
+    input: f.settings,
+    class_counts: { train: counts(f.scan.train), test: counts(f.scan.test) },
+    ignored_files: f.scan.ignored,
+    skipped_images: f.skipped,
+  };
+}
+
+async function writeSummary(r: TrainResult): Promise<void> {
+  await writeFileAtomic(join(r.config.out, 'summary.json'), `${JSON.stringify(summaryOf(r), null, 2)}\n`);
 }
 
 async function ensureWritable(dir: string): Promise<void> {
@@ -346,28 +438,34 @@ async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainC
   return out;
 }
 
+/** Where the epoch loop starts: from nothing, or from a resumed run's last finished epoch. */
+interface FitStart { history: EpochRecord[]; learningRates: number[]; trainSeconds: number; evalSeconds: number }
+
+/** The run so far, after an epoch: `complete` is false for an epoch stopped part-way (Ctrl-C). */
+interface FitProgress extends FitStart { complete: boolean }
+
 async function fitModel(
-  model: ResNet9, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number,
-  hooks: TrainHooks, saveEpoch: (trainedEpochs: number) => Promise<void>,
+  model: ResNet9, optimiser: Sgd, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number,
+  start: FitStart, hooks: TrainHooks, saveEpoch: (progress: FitProgress) => Promise<void>,
 ) {
   const backend = model.backend;
-  const optimiser = new Sgd(model.parameters(), config);
   const uploader = new BatchUploader(backend, info);
   const trainMetrics = new DeviceMetrics(backend);
   const testMetrics = new DeviceMetrics(backend);
   const stepsPerEpoch = Math.floor(info.trainCount / config.batchSize);
   const readEvery = Math.max(1, Math.ceil(stepsPerEpoch / 8));
   const lrAt = oneCycle({ peak: config.lr, peakEpoch: config.peakEpoch, epochs, stepsPerEpoch });
-  const history: EpochRecord[] = [];
-  const learningRates: number[] = [];
+  const history = [...start.history];
+  const learningRates = [...start.learningRates];
   const metricsFile = join(config.out, 'metrics.jsonl');
-  await rm(metricsFile, { force: true });
+  // A resumed run's file may hold an epoch stopped part-way: it starts again from the saved ones.
+  await writeFileAtomic(metricsFile, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const events = new EventWriter(config.out);
-  let trainSeconds = 0;
-  let evalSeconds = 0;
+  let trainSeconds = start.trainSeconds;
+  let evalSeconds = start.evalSeconds;
   let interrupted = false;
   try {
-    for (let epoch = 0; epoch < epochs && !interrupted; epoch++) {
+    for (let epoch = history.length; epoch < epochs && !interrupted; epoch++) {
       hooks.onPhase?.(`epoch ${epoch + 1}/${epochs}`);
       trainMetrics.reset();
       const start = performance.now();
@@ -440,16 +538,19 @@ async function fitModel(
       events.scalar('learning_rate', record.lr, globalStep);
       events.scalar('images_per_second', record.images_per_second, globalStep);
       events.flush();
-      await saveEpoch(epoch + 1);
+      await saveEpoch({ history, learningRates, trainSeconds, evalSeconds, complete: !interrupted });
       hooks.onEpoch?.(record, epochs);
     }
-    return { history, learningRates, trainSeconds, evalSeconds, interrupted };
+    // The final model's mistakes by class: one more pass over the test set, counted as evaluation.
+    const confusionStart = performance.now();
+    const confusion = history.length > 0 ? await confusionMatrix(model, test, info, config.evalBatchSize, uploader) : [];
+    evalSeconds += since(confusionStart);
+    return { history, learningRates, trainSeconds, evalSeconds, interrupted, confusion };
   } finally {
     events.close();
     testMetrics.dispose();
     trainMetrics.dispose();
     uploader.dispose();
-    optimiser.dispose();
   }
 }
 

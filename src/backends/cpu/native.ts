@@ -1,6 +1,13 @@
 /**
- * @file Loads the native addon (build/Release/kilosecond.node, built by node-gyp at install) and
- * types its surface. Only this folder touches the addon; everything else sees a `Backend`.
+ * @file Loads the native addon and types its surface. Only this folder touches the addon;
+ * everything else sees a `Backend`.
+ *
+ * node-gyp-build finds the addon: `build/Release/kilosecond.node` when there is one (built from
+ * source: by `npm ci` in a checkout, or by the install script where no prebuild fits), else the
+ * binary shipped in the package, `prebuilds/<platform>-<arch>/kilosecond.node`
+ * (scripts/prebuild.mjs). A build comes first so that a prebuild left over in a checkout never
+ * shadows freshly compiled kernels; `KILOSECOND_PREBUILD=DIR` searches DIR instead of the package.
+ * One x86-64 binary serves every CPU: the kernels pick AVX-512, AVX2 or scalar at run time.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -66,18 +73,39 @@ function packageRoot(): string {
   return dir;
 }
 
+/** node-gyp-build ships no types; this is the one function used. */
+interface NodeGypBuild {
+  /** The addon's file for this platform, Node ABI and libc; throws when there is none. */
+  path(packageDir: string): string;
+}
+
+/** Installing kilosecond does not need a compiler, so the addon may be absent: say how to get it. */
+function howToBuild(root: string): string {
+  return 'To build it: install a C++17 compiler, make and python3 (Debian, Ubuntu: sudo apt-get install build-essential python3), ' +
+    `then run 'npm rebuild kilosecond' (in a checkout of kilosecond itself: 'npx node-gyp rebuild' in ${root}). ` +
+    "The 'webgpu' and 'reference' backends work without it.";
+}
+
 let addon: NativeAddon | undefined;
 
 export function loadAddon(): NativeAddon {
   if (addon) return addon;
   const root = packageRoot();
-  const path = join(root, 'build', 'Release', 'kilosecond.node');
-  if (!existsSync(path)) {
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = (require('node-gyp-build') as NodeGypBuild).path(root);
+  } catch {
     throw new UserError(
-      `the native CPU backend is not built (${path} is missing): run 'npm rebuild' (or 'npx node-gyp rebuild') in ${root}, ` +
-        'which needs a C++17 compiler, make and python3; or choose another backend',
+      `the native CPU backend is not available: no prebuilt addon fits this machine (${process.platform}-${process.arch}) ` +
+        `and none was built from source in ${root}. ${howToBuild(root)}`,
     );
   }
-  addon = createRequire(import.meta.url)(path) as NativeAddon;
+  try {
+    addon = require(path) as NativeAddon;
+  } catch (err) {
+    // E.g. a prebuild linked against a newer glibc than this machine's.
+    throw new UserError(`the native CPU backend cannot be loaded from ${path}: ${(err as Error).message}. ${howToBuild(root)}`);
+  }
   return addon;
 }

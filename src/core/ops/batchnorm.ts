@@ -6,6 +6,9 @@ import type { Graph } from '../graph.js';
 import { expectShape, type Tensor } from '../tensor.js';
 
 /** The learnable and running state of one BatchNorm2d layer (PyTorch's names). */
+/** PyTorch's default epsilon, which ResNet-9 uses (and the ONNX export folds in). */
+export const defaultBatchNormEps = 1e-5;
+
 export interface BatchNormState {
   weight: Tensor;
   bias: Tensor;
@@ -26,7 +29,7 @@ export function batchNorm(g: Graph, x: Tensor, bn: BatchNormState, o: BatchNormO
   const channels = x.shape[x.shape.length - 1];
   expectShape('batch norm weight', bn.weight, [channels]);
   const rows = x.size / channels;
-  const s = { rows, channels, eps: o.eps ?? 1e-5, relu: o.relu };
+  const s = { rows, channels, eps: o.eps ?? defaultBatchNormEps, relu: o.relu };
   const y = g.empty(x.shape);
   if (!o.training) {
     g.backend.batchNormEval(x.buffer, bn.weight.buffer, bn.bias.buffer, bn.runningMean.buffer, bn.runningVar.buffer, y.buffer, s);

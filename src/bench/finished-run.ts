@@ -1,0 +1,86 @@
+/**
+ * @file A run folder as the results table sees it: its row, its curves and its model, whether the
+ * run was trained just now or finished earlier. `bench` reuses a finished run whose settings are
+ * the ones asked for, so the table can be built one dataset at a time (each is an hour on a CPU)
+ * and a bench that was stopped goes on from the first dataset it had not finished.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunHistory } from '../report/curves.js';
+import type { ResultRow } from '../report/results-table.js';
+import { epochMetrics } from '../report/run-report.js';
+import { summaryOf, type EpochRecord, type RunSummary, type TrainConfig, type TrainResult } from '../train/trainer.js';
+
+export interface FinishedRun {
+  row: ResultRow;
+  history: RunHistory;
+  checkpoint: string;
+  /** False when it was found on disk rather than trained by this bench. */
+  trainedNow: boolean;
+}
+
+/** Where a run's files are read from and written to, and how it was started: none changes what it trains. */
+const placeFields = new Set(['out', 'dataDir', 'verifyData', 'shardsDir', 'overwrite', 'resume']);
+
+/** A JSON value with object keys sorted, so that two settings compare by content. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v);
+}
+
+/**
+ * The settings that decide what a run trains, as asked. Under a budget the planner chose the
+ * epochs and (unless it was given) the width, so those are not compared.
+ */
+function askedSettings(config: object, asked: TrainConfig): string {
+  const budgeted = asked.budget !== undefined;
+  const kept = Object.entries(config).filter(([k, v]) => !placeFields.has(k) && v !== undefined && v !== null
+    && !(budgeted && (k === 'epochs' || (k === 'width' && asked.width === undefined))));
+  return canonical(Object.fromEntries(kept));
+}
+
+function fromSummary(summary: RunSummary, records: readonly EpochRecord[], checkpoint: string, trainedNow: boolean): FinishedRun {
+  const t = summary.time_breakdown;
+  return {
+    row: {
+      dataset: summary.dataset,
+      status: 'ok',
+      epochs: summary.epochs,
+      width: summary.width,
+      totalSeconds: summary.total_seconds,
+      phases: { preparation: t.data_preparation + t.calibration, training: t.training, evaluation: t.evaluation },
+      imagesPerSecond: summary.images_per_second,
+      testAccuracy: summary.test_accuracy,
+    },
+    history: { name: summary.dataset, epochs: records.map(epochMetrics) },
+    checkpoint,
+    trainedNow,
+  };
+}
+
+export function finishedFromResult(result: TrainResult): FinishedRun {
+  return fromSummary(summaryOf(result), result.history, result.checkpoint, true);
+}
+
+/**
+ * The run in `config.out` when it finished every planned epoch with the settings of `config`
+ * (its pad mode resolved); undefined when there is none, it stopped early, or it trained otherwise.
+ */
+export async function readFinishedRun(config: TrainConfig): Promise<FinishedRun | undefined> {
+  const files = ['summary.json', 'metrics.jsonl', 'model.safetensors'].map((f) => join(config.out, f));
+  if (!files.every((f) => existsSync(f))) return undefined;
+  let summary: RunSummary;
+  let records: EpochRecord[];
+  try {
+    summary = JSON.parse(await readFile(files[0]!, 'utf8')) as RunSummary;
+    records = (await readFile(files[1]!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as EpochRecord);
+  } catch {
+    return undefined; // unreadable: train it again rather than trust it
+  }
+  const complete = !summary.interrupted && summary.epochs === summary.planned_epochs && records.length === summary.epochs;
+  if (!complete || askedSettings(summary.config, config) !== askedSettings(config, config)) return undefined;
+  return fromSummary(summary, records, files[2]!, false);
+}

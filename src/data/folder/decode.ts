@@ -1,0 +1,56 @@
+/**
+ * @file Decoding and resizing one image file with sharp (libvips, shipped inside its npm
+ * packages): PNG, JPEG, WebP, GIF (first frame), TIFF and AVIF, of any size and mode. JPEGs are
+ * shrunk while they are decoded, so a large photo never needs its full size in memory, and an
+ * image above `maxPixels` is refused from its header alone.
+ */
+import sharp from 'sharp';
+
+/** How every image becomes the network's input. */
+export interface DecodeSettings {
+  /** Side of the square input, in pixels. */
+  size: number;
+  channels: 1 | 3;
+  /** crop: shorter side to `size`, then the centre square; stretch: the whole image squashed to the square. */
+  resize: 'crop' | 'stretch';
+}
+
+/** What the header says, or why the file is not a decodable image. */
+export type Probe = { width: number; height: number; grey: boolean } | { error: string };
+
+/** Larger images are refused by name rather than decoded (a 20000x20000 scan). */
+export const maxPixels = 100_000_000;
+
+// Errors on damaged data rather than decoding what is left of it (a truncated JPEG).
+const inputOptions = { failOn: 'error', limitInputPixels: maxPixels, animated: false } as const;
+
+export async function probeImage(path: string): Promise<Probe> {
+  try {
+    const m = await sharp(path, inputOptions).metadata();
+    if (!m.width || !m.height) return { error: 'no image size in its header' };
+    if (m.width * m.height > maxPixels) return { error: `${m.width}x${m.height} is above the ${maxPixels / 1e6} megapixel limit; shrink it or leave it out` };
+    // Greyscale: one channel, or one with alpha; EXIF orientation may swap the sides.
+    const swapped = (m.orientation ?? 1) >= 5;
+    return { width: swapped ? m.height : m.width, height: swapped ? m.width : m.height, grey: (m.channels ?? 3) <= 2 };
+  } catch (err) {
+    return { error: firstLine(err) };
+  }
+}
+
+/** libvips repeats its warnings over several lines; the first says what is wrong. */
+export const firstLine = (err: unknown) => (err as Error).message.split('\n')[0]!;
+
+/** The image as `size * size * channels` bytes, HWC; throws when the data cannot be decoded. */
+export async function decodeImage(path: string, s: DecodeSettings): Promise<Uint8Array> {
+  const { data, info } = await sharp(path, inputOptions)
+    .rotate() // EXIF orientation, as a photo viewer shows it
+    .removeAlpha()
+    .resize(s.size, s.size, { fit: s.resize === 'crop' ? 'cover' : 'fill', position: 'centre' })
+    .toColourspace(s.channels === 1 ? 'b-w' : 'srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== s.size || info.height !== s.size || info.channels !== s.channels) {
+    throw new Error(`decoded to ${info.width}x${info.height}x${info.channels}, expected ${s.size}x${s.size}x${s.channels}`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}

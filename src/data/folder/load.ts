@@ -1,0 +1,176 @@
+/**
+ * @file A folder of images loaded as a dataset: scanned (scan.ts), each header read, the input
+ * size and channels decided, every image decoded and resized on all cores (decode.ts) through the
+ * decode cache (cache.ts), then the training split's per-channel mean and std computed, so that
+ * the checkpoint can record the preprocessing exactly.
+ */
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { UserError } from '../../core/errors.js';
+import { recipeSidesFor } from '../augment.js';
+import type { DatasetInfo, ImageSet } from '../datasets.js';
+import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
+import { decodeImage, firstLine, probeImage, type DecodeSettings, type Probe } from './decode.js';
+import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
+
+export interface FolderLoadOptions extends ScanOptions {
+  /** Side of the square input; default: the images' own size when they all share one no larger than 64, else 32. */
+  imageSize?: number;
+  /** Default: 1 when every image is greyscale, else 3. */
+  channels?: 1 | 3;
+  resize?: DecodeSettings['resize'];
+  /** Train without the files that cannot be decoded, instead of stopping. */
+  skipBadImages?: boolean;
+  cacheDir?: string;
+  onProgress?(stage: 'reading headers' | 'decoding', done: number, total: number): void;
+}
+
+export interface BadImage { path: string; error: string }
+
+export interface LoadedFolder {
+  info: DatasetInfo;
+  train: ImageSet;
+  test: ImageSet;
+  scan: FolderScan;
+  settings: DecodeSettings;
+  /** Files that could not be decoded, left out (only with skipBadImages). */
+  skipped: BadImage[];
+  /** Images decoded now; the rest came from the cache. */
+  decoded: number;
+}
+
+export const smallestSide = 16;
+export const largestSide = 512;
+const defaultSide = 32;
+const largestOwnSide = 64;
+
+/** Runs `work` on every item, `parallel` at a time, in any order; results in item order. */
+async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<R>, onDone: (done: number) => void): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!, i);
+      onDone(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+  return results;
+}
+
+/** libvips decodes on its own threads: a few images in flight per core keep them all busy. */
+const inFlight = () => 4 * availableParallelism();
+
+function badImagesError(root: string, bad: readonly BadImage[]): UserError {
+  const shown = bad.slice(0, 20).map((b) => `  ${b.path}: ${b.error}`);
+  const more = bad.length > 20 ? [`  … and ${bad.length - 20} more`] : [];
+  return new UserError([
+    `${root}: ${bad.length} file${bad.length > 1 ? 's' : ''} cannot be decoded as images:`, ...shown, ...more,
+    'Fix or remove them, or pass --skip-bad-images to train without them (they are then listed in summary.json and the report).',
+  ].join('\n'));
+}
+
+function decideSettings(probes: readonly Probe[], o: FolderLoadOptions): DecodeSettings {
+  const good = probes.filter((p): p is Exclude<Probe, { error: string }> => !('error' in p));
+  let size = o.imageSize;
+  if (size === undefined) {
+    const first = good[0];
+    const oneSize = first !== undefined && first.width === first.height && good.every((p) => p.width === first.width && p.height === first.height);
+    size = oneSize && first.width <= largestOwnSide && first.width >= smallestSide ? first.width : defaultSide;
+  }
+  if (!Number.isInteger(size) || size < smallestSide || size > largestSide) {
+    throw new UserError(`imageSize ${size}: the input side must be a whole number from ${smallestSide} to ${largestSide}`);
+  }
+  const channels = o.channels ?? (good.length > 0 && good.every((p) => p.grey) ? 1 : 3);
+  return { size, channels, resize: o.resize ?? 'crop' };
+}
+
+/** Per-channel mean and std of the images on the 0..1 scale. */
+export function channelStats(images: Uint8Array, channels: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(channels);
+  const squares = new Float64Array(channels);
+  for (let i = 0; i < images.length; i++) {
+    const v = images[i]! / 255;
+    sum[i % channels] += v;
+    squares[i % channels] += v * v;
+  }
+  const n = images.length / channels;
+  const mean = [...sum].map((s) => s / n);
+  // A constant channel would divide by zero when normalising: its std is taken as 1.
+  const std = [...squares].map((q, c) => Math.sqrt(Math.max(0, q / n - mean[c]! ** 2)) || 1);
+  return { mean, std };
+}
+
+function imageSet(files: readonly ImageFile[], pixels: ReadonlyMap<string, Uint8Array>, s: DecodeSettings): ImageSet {
+  const kept = files.filter((f) => pixels.has(fileKey(f)));
+  const bytes = s.size * s.size * s.channels;
+  const images = new Uint8Array(kept.length * bytes);
+  const labels = new Uint8Array(kept.length);
+  kept.forEach((f, i) => {
+    images.set(pixels.get(fileKey(f))!, i * bytes);
+    labels[i] = f.label;
+  });
+  return { images, labels, count: kept.length, height: s.size, width: s.size, channels: s.channels };
+}
+
+export async function loadImageFolder(folder: string, o: FolderLoadOptions = {}): Promise<LoadedFolder> {
+  const root = resolve(folder);
+  const scan = scanImageFolder(root, o);
+  if (scan.classes.length > 256) throw new UserError(`${root}: ${scan.classes.length} class folders; kilosecond stores labels as bytes, so at most 256 classes`);
+  const all = [...scan.train, ...scan.test];
+  const cacheDir = o.cacheDir ?? defaultCacheDir();
+  await mkdir(cacheDir, { recursive: true });
+
+  // Headers first: they decide the input size and channels.
+  const probeFile = cachePath(cacheDir, root, 'headers');
+  const knownProbes = await readCache<Probe>(probeFile);
+  const probes = await mapParallel(all, inFlight(), async (f) => knownProbes?.entries.get(fileKey(f))?.value ?? probeImage(f.path), (d) => o.onProgress?.('reading headers', d, all.length));
+  const unchanged = (cache: { entries: Map<string, unknown> } | undefined) => cache !== undefined && cache.entries.size === all.length && all.every((f) => cache.entries.has(fileKey(f)));
+  if (!unchanged(knownProbes)) await writeCache(probeFile, all.map((f, i) => ({ key: fileKey(f), value: probes[i]! })), 0);
+  const settings = decideSettings(probes, o);
+
+  const what = `${settings.size}x${settings.size}x${settings.channels}-${settings.resize}`;
+  const pixelFile = cachePath(cacheDir, root, what);
+  const known = await readCache<string | null>(pixelFile);
+  const recordBytes = settings.size * settings.size * settings.channels;
+  let decoded = 0;
+  const results = await mapParallel(all, inFlight(), async (f, i): Promise<{ pixels?: Uint8Array; error?: string }> => {
+    const probe = probes[i]!;
+    if ('error' in probe) return { error: probe.error };
+    const hit = known?.entries.get(fileKey(f));
+    if (hit) return hit.offset >= 0 ? { pixels: known!.blob.subarray(hit.offset, hit.offset + recordBytes) } : { error: hit.value ?? 'cannot be decoded' };
+    decoded++;
+    try {
+      return { pixels: await decodeImage(f.path, settings) };
+    } catch (err) {
+      return { error: firstLine(err) };
+    }
+  }, (d) => o.onProgress?.('decoding', d, all.length));
+  if (!unchanged(known)) await writeCache(pixelFile, all.map((f, i) => ({ key: fileKey(f), value: results[i]!.error ?? null, ...(results[i]!.pixels ? { record: results[i]!.pixels } : {}) })), recordBytes);
+
+  const bad = all.flatMap((f, i) => (results[i]!.error === undefined ? [] : [{ path: f.path, error: results[i]!.error! }]));
+  if (bad.length > 0 && !o.skipBadImages) throw badImagesError(root, bad);
+  const pixels = new Map(all.flatMap((f, i) => (results[i]!.pixels ? [[fileKey(f), results[i]!.pixels!] as const] : [])));
+  const train = imageSet(scan.train, pixels, settings);
+  const test = imageSet(scan.test, pixels, settings);
+  if (train.count === 0 || test.count === 0) throw new UserError(`${root}: no decodable images left in the ${train.count === 0 ? 'training' : 'test'} split`);
+  const { mean, std } = channelStats(train.images, settings.channels);
+  const info: DatasetInfo = {
+    name: basename(root),
+    classes: scan.classes,
+    height: settings.size,
+    width: settings.size,
+    channels: settings.channels,
+    mean,
+    std,
+    // Photos: mirror the edge, as Page did for CIFAR-10, rather than add black borders.
+    padMode: 'reflect',
+    augmentSides: recipeSidesFor(settings.size),
+    trainCount: train.count,
+    testCount: test.count,
+  };
+  return { info, train, test, scan, settings, skipped: bad, decoded };
+}

@@ -1,0 +1,46 @@
+/**
+ * @file One entry for every kind of dataset the commands accept: a built-in name (mnist,
+ * fashion-mnist, cifar10) or the path of a folder of images.
+ */
+import { existsSync } from 'node:fs';
+import { UserError } from '../core/errors.js';
+import { datasetNames, loadDataset, type DatasetInfo, type ImageSet, type LoadOptions } from './datasets.js';
+import { loadImageFolder, type FolderLoadOptions, type LoadedFolder } from './folder/load.js';
+import { fileKey } from './folder/cache.js';
+import { createHash } from 'node:crypto';
+
+export interface OpenOptions extends Pick<LoadOptions, 'dataDir' | 'verify' | 'split' | 'download' | 'onProgress'> {
+  folder?: FolderLoadOptions;
+}
+
+export interface OpenedDataset {
+  info: DatasetInfo;
+  train?: ImageSet;
+  test?: ImageSet;
+  /** What the images came from (file -> md5, or the folder and a digest of its files), for manifests and reports. */
+  sources: Record<string, string>;
+  /** For an image folder: its layout, settings and skipped files. */
+  folder?: Omit<LoadedFolder, 'info' | 'train' | 'test'>;
+}
+
+export const isBuiltinDataset = (name: string): boolean => (datasetNames as string[]).includes(name);
+
+/** A digest of every file's path, size and modification time with the decode settings: it changes when any of them does. */
+function folderDigest(f: LoadedFolder): string {
+  const h = createHash('md5');
+  h.update(JSON.stringify(f.settings));
+  for (const file of [...f.scan.train, ...f.scan.test]) h.update(`${fileKey(file)}\n`);
+  return h.digest('hex');
+}
+
+export async function openDataset(dataset: string, o: OpenOptions = {}): Promise<OpenedDataset> {
+  if (isBuiltinDataset(dataset)) return loadDataset(dataset, o);
+  if (!existsSync(dataset)) {
+    throw new UserError(`unknown dataset '${dataset}': give one of ${datasetNames.join(', ')}, or the path of a folder of images (one subfolder per class)`);
+  }
+  const { info, train, test, ...folder } = await loadImageFolder(dataset, o.folder);
+  const opened: OpenedDataset = { info, sources: { [`folder:${folder.scan.root}`]: folderDigest({ info, train, test, ...folder }) }, folder };
+  if (o.split !== 'test') opened.train = train;
+  if (o.split !== 'train') opened.test = test;
+  return opened;
+}

@@ -1,0 +1,42 @@
+/**
+ * @file The package's one public entry: `import { train, loadModel } from 'kilosecond'`.
+ * Everything else under dist/ is internal and may change between versions.
+ *
+ * ```ts
+ * const result = await train({ ...recipe, dataset: 'fashion-mnist', out: 'runs/fashion-mnist', budget: 1000 });
+ * const model = await loadModel(result.checkpoint);
+ * const [first] = await model.predict(result.test);
+ * model.dispose();
+ * ```
+ */
+
+/**
+ * Trains ResNet-9 on a built-in dataset or a folder of images and writes the run folder
+ * (checkpoint after every epoch, metrics, summary.json); progress comes through `TrainHooks`.
+ * `recipe` is the DAWNBench recipe: spread it and set `dataset` and `out`.
+ */
+export { train, recipe, type TrainConfig, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
+
+/** A backend by name: 'cpu' (the native addon), 'webgpu' (Dawn) or 'reference' (plain TypeScript). Dispose it when done. */
+export { createBackend, type BackendName } from './backends/index.js';
+/** The kernels every backend implements: pass one to `loadModel` or `predictFiles` to share it. */
+export type { Backend } from './core/backend.js';
+
+/** A built-in dataset by name (mnist, fashion-mnist, cifar10) or a folder of images, as uint8 HWC `ImageSet`s. */
+export { openDataset } from './data/open.js';
+/** The built-in datasets only: `loadDataset` reads (or downloads) one, `datasetInfo` gives its classes, shape and normalisation. */
+export { loadDataset, datasetInfo, datasetNames, type DatasetInfo, type ImageSet } from './data/datasets.js';
+
+/** Thrown for anything the caller can fix (a bad setting, a missing file); its message says what. Other errors are bugs. */
+export { UserError } from './core/errors.js';
+
+/** Writes a checkpoint as a standalone ONNX model (opset 17) that does its own normalisation. */
+export { exportOnnx } from './export/onnx.js';
+
+/** Classifies image files (decoded as the checkpoint records); `imageFilesIn` lists the images among files and folders. */
+export { predictFiles, imageFilesIn, type Prediction, type ImagePrediction } from './predict/predict.js';
+
+/** A checkpoint loaded for predict, evaluate and explain (Grad-CAM) on images in memory. */
+export { loadModel, type Model, type LoadModelOptions, type Images, type ImageExplanation } from './library/model.js';
+/** What a checkpoint records besides the weights: classes, input size, channels, normalisation, the training config. */
+export type { CheckpointMeta } from './train/checkpoint.js';

@@ -1,0 +1,73 @@
+/**
+ * @file What a run needs to go on after it was stopped or killed: after every finished epoch,
+ * `train-state.safetensors` in the run folder holds the whole state (the model's tensors, the
+ * optimiser's momenta) and, in its metadata, the settings, the plan, the epochs done and their
+ * metrics. One file, written to a temporary name and renamed, so it is always one consistent
+ * epoch, whatever moment the process died at. Everything else (data order, augmentation, the
+ * learning rate) is a function of the seed and the epoch, so a resumed run trains exactly as
+ * an uninterrupted one.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../core/errors.js';
+import type { ResNet9 } from '../nn/resnet9.js';
+import { readSafetensors, requireF32, writeSafetensors, type SafeTensor } from '../nn/safetensors.js';
+import { loadStateDict, namedParameters, stateDict } from '../nn/state-dict.js';
+import type { Sgd } from '../optim/sgd.js';
+import type { BudgetPlan } from './budget.js';
+
+export const trainStateFile = 'train-state.safetensors';
+
+const momentumPrefix = 'optimizer.momentum.';
+
+/** Everything but the tensors. */
+export interface TrainProgress {
+  /** The settings the run was started with, as the trainer got them. */
+  settings: Record<string, unknown>;
+  width: number;
+  plannedEpochs: number;
+  trainedEpochs: number;
+  plan: BudgetPlan | null;
+  /** metrics.jsonl's records so far. */
+  history: unknown[];
+  learningRates: number[];
+  /** Seconds spent so far, per phase. */
+  seconds: { data_preparation: number; calibration: number; training: number; evaluation: number };
+}
+
+export async function saveTrainState(dir: string, model: ResNet9, optimiser: Sgd, progress: TrainProgress): Promise<void> {
+  const tensors = await stateDict(model);
+  const names = namedParameters(model).map(([name]) => name);
+  const momenta = optimiser.momenta();
+  for (let i = 0; i < momenta.length; i++) {
+    // Momenta stay in the device layout: they go back to the same kind of tensor.
+    const m = momenta[i]!;
+    tensors.set(`${momentumPrefix}${names[i]}`, { dtype: 'F32', shape: [...m.shape], data: await m.read() } satisfies SafeTensor);
+  }
+  writeSafetensors(join(dir, trainStateFile), tensors, { format: 'kilosecond-train-state', progress: JSON.stringify(progress) });
+}
+
+export function hasTrainState(dir: string): boolean {
+  return existsSync(join(dir, trainStateFile));
+}
+
+/** The progress recorded in a run folder, without loading any tensor onto a device. */
+export function readTrainProgress(dir: string): TrainProgress {
+  const path = join(dir, trainStateFile);
+  if (!existsSync(path)) {
+    throw new UserError(`${dir}: no ${trainStateFile}; it is not a run folder, or its run stopped before training began (start it again, without --resume)`);
+  }
+  const file = readSafetensors(path);
+  if (file.metadata.format !== 'kilosecond-train-state' || !file.metadata.progress) throw new UserError(`${path}: not a kilosecond training state`);
+  return JSON.parse(file.metadata.progress) as TrainProgress;
+}
+
+/** Puts the saved tensors into a model and optimiser built with the run's settings. */
+export function restoreTrainState(dir: string, model: ResNet9, optimiser: Sgd): void {
+  const path = join(dir, trainStateFile);
+  const file = readSafetensors(path);
+  const weights = new Map([...file.tensors].filter(([name]) => !name.startsWith(momentumPrefix)));
+  loadStateDict(model, weights, path);
+  const params = namedParameters(model);
+  optimiser.loadMomenta(params.map(([name, t]) => requireF32(file, `${momentumPrefix}${name}`, path, [...t.shape])));
+}
