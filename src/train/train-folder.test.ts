@@ -2,7 +2,7 @@
  * @file A folder of images trains like the built-in dataset it holds: the real Fashion-MNIST
  * written out as PNG folders (train/ and test/, one folder per class), trained through the folder
  * and through the built-in name with the same settings and seed. Then `predict` on the folder
- * model's checkpoint answers as the model does on the same test images.
+ * model's checkpoint answers as the model does on the same test images, and so does its ONNX export.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import { loadDataset } from '../data/datasets.js';
+import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { exportOnnx } from '../export/onnx.js';
 import { imageFilesIn, predictFiles } from '../predict/predict.js';
 import { writePngFolder } from '../testing/image-folders.js';
 import { needFashionMnist } from '../testing/needs.js';
@@ -68,6 +70,18 @@ it('Fashion-MNIST as PNG folders: within 1 point of the built-in run, its own no
       p.logits.forEach((v, c) => assert.ok(Math.abs(v - row[c]!) <= 1e-4 * scale, `${p.file} class ${c}: ${v} vs ${row[c]}`));
       assert.equal(p.top[0]!.class, meta.classes[row.indexOf(Math.max(...row))]);
       assert.ok(p.top[0]!.probability >= p.top[1]!.probability && p.top.length === 3);
+    });
+
+    // The folder model exported to ONNX answers as predict does: 0..1 NCHW in, logits out.
+    const onnx = join(dir, 'folder.onnx');
+    await exportOnnx(fromFolder.checkpoint, onnx);
+    const session = await InferenceSession.create(onnx);
+    const pixels = Float32Array.from({ length: files.length * 784 }, (_, j) => testSet!.images[indices[Math.floor(j / 784)]! * 784 + (j % 784)]! / 255);
+    const { logits: ort } = await session.run({ images: new OrtTensor('float32', pixels, [files.length, 1, 28, 28]) });
+    const onnxLogits = ort!.data as Float32Array;
+    predictions.forEach((p, i) => {
+      const scale = Math.max(...p.logits.map(Math.abs));
+      p.logits.forEach((v, c) => assert.ok(Math.abs(v - onnxLogits[i * 10 + c]!) <= 1e-4 * scale, `${p.file} class ${c}: predict ${v}, ONNX ${onnxLogits[i * 10 + c]}`));
     });
   } finally {
     backend.dispose();
