@@ -12,9 +12,21 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** True for names made by `tempPathFor`: what an interrupted run may have left behind. */
-export function isTempName(name: string): boolean {
-  return /^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(name);
+/**
+ * True for a name made by `tempPathFor` whose writer has ended: what an interrupted run left
+ * behind. A live process's file is still being written (two runs precomputing the same shards).
+ */
+export function isAbandonedTempName(name: string): boolean {
+  const writer = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
+  if (!writer) return false;
+  const pid = Number(writer[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** Runs `write(tmp)`, then renames tmp to path; on any failure the temporary file is removed. */

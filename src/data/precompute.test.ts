@@ -101,7 +101,8 @@ test('an interrupted run leaves only finished epochs in the manifest and no temp
   await assert.rejects(precompute({ ...base(dir), onProgress: () => { if (++shards === 4) throw new Error('killed'); } }), /killed/);
   const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
   assert.equal(m.epochs.length, 1);
-  await writeFile(join(dir, '.epoch-001.shard-00001-of-00003.tfrecord.tmp-1234-abcdef01'), 'half a shard');
+  // Its writer, pid 4194305, is above Linux's largest pid: a process that has ended.
+  await writeFile(join(dir, '.epoch-001.shard-00001-of-00003.tfrecord.tmp-4194305-abcdef01'), 'half a shard');
   const resumed = await precompute(base(dir));
   assert.equal(resumed.reusedEpochs, 1);
   assert.ok((await readdir(dir)).every((f) => !f.includes('.tmp-')));

@@ -12,7 +12,7 @@ import { crc32c } from '@node-rs/crc32';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { isTempName, withTempFile } from '../core/atomic.js';
+import { isAbandonedTempName, withTempFile } from '../core/atomic.js';
 import { augmentImage, meanPixel, validateAugment, type AugmentConfig } from './augment.js';
 import type { DatasetInfo, ImageSet } from './datasets.js';
 import { encodeImageExample } from './example.js';
@@ -86,13 +86,13 @@ export async function precompute(o: PrecomputeOptions): Promise<PrecomputeResult
   };
   await mkdir(o.outDir, { recursive: true });
   // Leftovers of an interrupted run: temporary names only, never a listed shard.
-  for (const name of await readdir(o.outDir)) if (isTempName(name)) await rm(join(o.outDir, name), { force: true });
+  for (const name of await readdir(o.outDir)) if (isAbandonedTempName(name)) await rm(join(o.outDir, name), { force: true });
 
   const previous = await readManifest(o.outDir);
   const reusable = previous && sameConfig(previous.config, config) ? previous.epochs : [];
   if (previous && reusable.length === 0) {
     // Another config wrote here: drop its manifest first, so a crash below cannot leave it pointing at our shards.
-    await rm(join(o.outDir, 'manifest.json'));
+    await rm(join(o.outDir, 'manifest.json'), { force: true });
   }
 
   const manifest: Manifest = { format: 'kilosecond-precomputed-augmentation', version: 1, config, requestedEpochs: o.epochs, epochs: [] };
