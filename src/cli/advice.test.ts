@@ -3,11 +3,9 @@
  * whose flags that same command accepts (its --help lists them), and no stack trace.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createBackend } from '../backends/index.js';
@@ -16,10 +14,9 @@ import { encodeIdx } from '../data/idx.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { metaFor } from '../explain/sanity-fixtures.js';
-import { repoRoot, sharedDir } from '../testing/paths.js';
+import { cliFailure, runCli } from '../testing/cli.js';
+import { sharedDir } from '../testing/paths.js';
 
-const run = promisify(execFile);
-const cli = join(repoRoot, 'bin', 'kilosecond.js');
 const mnist = datasetInfo('mnist');
 let dir: string;
 let bad: string;
@@ -27,21 +24,15 @@ let model: string;
 
 /** The options a command's --help lists. */
 async function acceptedFlags(command: string[]): Promise<Set<string>> {
-  const { stdout } = await run(process.execPath, [cli, ...command, '--help']);
+  const { stdout } = await runCli([...command, '--help']);
   return new Set(stdout.match(/--[a-z][a-z0-9-]*/g) ?? []);
 }
 
 /** What the command told the user as it failed. */
 async function complaint(args: string[]): Promise<string> {
-  try {
-    await run(process.execPath, [cli, ...args]);
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    assert.equal(e.code, 1);
-    assert.doesNotMatch(e.stderr, /\n\s+at /, 'no stack trace');
-    return e.stderr;
-  }
-  return assert.fail(`kilosecond ${args.join(' ')} succeeded`);
+  const e = await cliFailure(args);
+  assert.equal(e.code, 1);
+  return e.stderr;
 }
 
 before(async () => {

@@ -9,24 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, it } from 'node:test';
-import { repoRoot } from '../testing/paths.js';
+import { cliFailure } from '../testing/cli.js';
 import { needFashionMnist } from '../testing/needs.js';
 
 const run = promisify(execFile);
-const cli = join(repoRoot, 'bin', 'kilosecond.js');
 const dir = mkdtempSync(join(tmpdir(), 'kilosecond-train-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function fails(args: string[]): Promise<string> {
-  try {
-    await run(process.execPath, [cli, ...args]);
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    assert.notEqual(e.code, 0);
-    assert.doesNotMatch(e.stderr, /\n\s+at /, 'no stack trace');
-    return e.stderr;
-  }
-  assert.fail(`kilosecond ${args.join(' ')} succeeded`);
+  const e = await cliFailure(args);
+  assert.notEqual(e.code, 0);
+  return e.stderr;
 }
 
 it('an unknown dataset lists the valid ones', async () => {

@@ -11,7 +11,7 @@ import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import { decodeImage, type DecodeSettings } from '../data/folder/decode.js';
-import { imageExtensions } from '../data/folder/scan.js';
+import { imageExtensions, isImageName } from '../data/folder/scan.js';
 import type { ResNet9 } from '../nn/resnet9.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 
@@ -32,7 +32,7 @@ export function imageFilesIn(paths: readonly string[]): string[] {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (imageExtensions.some((e) => name.toLowerCase().endsWith(e))) out.push(path);
+      else if (isImageName(name)) out.push(path);
     }
   };
   for (const p of paths) {

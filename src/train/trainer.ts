@@ -354,11 +354,17 @@ export function summaryOf(r: TrainResult) {
     data_wait_seconds: r.history.reduce((s, e) => s + e.data_wait_seconds, 0),
     budget_plan: r.plan ?? null,
     folder: r.folder ? folderSummary(r.folder, r.info) : null,
-    per_class_accuracy: Object.fromEntries(r.info.classes.map((c, i) => [c, perClassAccuracy(r.confusion)[i] ?? null])),
+    per_class_accuracy: classAccuracies(r),
     confusion_matrix: r.confusion,
     config: { ...r.config, width: r.width, epochs: r.plannedEpochs },
     environment: r.environment,
   };
+}
+
+/** Each class's test accuracy by name (null for all when no epoch finished). */
+function classAccuracies(r: TrainResult): Record<string, number | null> {
+  const accuracies = perClassAccuracy(r.confusion);
+  return Object.fromEntries(r.info.classes.map((c, i) => [c, accuracies[i] ?? null]));
 }
 
 /** Class counts per split (in-house data is rarely balanced), the input settings and what was left out. */

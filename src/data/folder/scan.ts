@@ -44,7 +44,8 @@ export interface ScanOptions {
   seed?: number;
 }
 
-function isImageName(name: string): boolean {
+/** Whether a file name has one of the image extensions (any case). */
+export function isImageName(name: string): boolean {
   const lower = name.toLowerCase();
   return imageExtensions.some((e) => lower.endsWith(e));
 }
