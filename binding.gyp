@@ -3,11 +3,11 @@
 # the best library at runtime (native/dispatch.cc). Non-x86 machines build the scalar one only.
 {
   'target_defaults': {
-    'cflags_cc': ['-std=c++17', '-O3', '-fPIC', '-fvisibility=hidden', '-fno-math-errno'],
-    'cflags_cc!': ['-std=gnu++17', '-O2'],
+    'cflags_cc': ['-std=c++20', '-O3', '-fPIC', '-fvisibility=hidden', '-fno-math-errno'],
+    'cflags_cc!': ['-std=gnu++17', '-std=gnu++20', '-O2'],
     # Kernels need every general register for tile pointers.
     'cflags!': ['-fno-omit-frame-pointer'],
-    'xcode_settings': {'CLANG_CXX_LANGUAGE_STANDARD': 'c++17', 'GCC_OPTIMIZATION_LEVEL': '3'},
+    'xcode_settings': {'CLANG_CXX_LANGUAGE_STANDARD': 'c++20', 'GCC_OPTIMIZATION_LEVEL': '3'},
     'conditions': [
       ['target_arch=="x64"', {'defines': ['KS_X86_ISAS']}],
     ],

@@ -1,14 +1,19 @@
 // @file The Node-API face of the CPU backend: a `Context` (thread pool + scratch + the kernel
 // table of one ISA) whose methods run kernels synchronously on Float32Arrays.
 //
-// This is the memory-safety boundary: every array is checked to be a Float32Array long enough
-// for the shape before any kernel touches it, so a wrong shape from JavaScript raises a
-// RangeError instead of corrupting memory.
+// One generic binding serves every kernel: `run(kernel, ...buffers, ...scalars)`. This is the
+// memory-safety boundary: every array is checked to be a Float32Array at least as long as its
+// declared length rule says before any kernel touches it, so a wrong shape from JavaScript
+// raises a RangeError instead of corrupting memory.
 #include <napi.h>
 
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
 
 #include "kernels.h"
 #include "runtime_impl.h"
@@ -16,136 +21,270 @@
 namespace ks {
 namespace {
 
-/** A Float32Array argument: its data and its length, checked against a shape by `need`. */
-struct FloatArray {
-  float* data;
-  int64_t length;
+// ---- what a kernel's C++ signature says about its arguments -------------------------------------
+//
+// Each parameter type after Runtime* takes its values from the call: a float pointer takes the
+// next buffer (const: 'r', read; mutable: 'w', written or updated), a scalar the next scalar
+// ('i' an int64_t size, 'f' a float, 'b' a bool); a shape struct stands for several scalars.
+
+/** The buffers and scalars of one call, already checked against the kernel's declaration. */
+struct Call {
+  float* const* buffers;
+  const double* scalars;
+  int buffer = 0;
+  int scalar = 0;
+  float* next_buffer() { return buffers[buffer++]; }
+  double next_scalar() { return scalars[scalar++]; }
+  int64_t size() { return static_cast<int64_t>(next_scalar()); }
+  float number() { return static_cast<float>(next_scalar()); }
+  bool flag() { return next_scalar() != 0; }
+};
+
+template <class T>
+struct Arg;
+
+template <>
+struct Arg<const float*> {
+  static constexpr const char* buffers = "r";
+  static constexpr const char* scalars = "";
+  static const float* take(Call& c) { return c.next_buffer(); }
+};
+template <>
+struct Arg<float*> {
+  static constexpr const char* buffers = "w";
+  static constexpr const char* scalars = "";
+  static float* take(Call& c) { return c.next_buffer(); }
+};
+template <>
+struct Arg<int64_t> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "i";
+  static int64_t take(Call& c) { return c.size(); }
+};
+template <>
+struct Arg<float> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "f";
+  static float take(Call& c) { return c.number(); }
+};
+template <>
+struct Arg<bool> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "b";
+  static bool take(Call& c) { return c.flag(); }
+};
+template <>
+struct Arg<const ConvShape&> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "iiiii";
+  static ConvShape take(Call& c) {
+    ConvShape s;
+    s.n = c.size();
+    s.h = c.size();
+    s.w = c.size();
+    s.cin = c.size();
+    s.cout = c.size();
+    return s;
+  }
+};
+template <>
+struct Arg<const BatchNormShape&> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "iifb";
+  static BatchNormShape take(Call& c) {
+    BatchNormShape s;
+    s.rows = c.size();
+    s.channels = c.size();
+    s.eps = c.number();
+    s.relu = c.flag();
+    return s;
+  }
+};
+template <>
+struct Arg<const SgdHyper&> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "fffb";
+  static SgdHyper take(Call& c) {
+    SgdHyper h;
+    h.lr = c.number();
+    h.momentum = c.number();
+    h.weight_decay = c.number();
+    h.nesterov = c.flag();
+    return h;
+  }
+};
+
+/** "rrw:iiiii": a signature's buffers and scalars, the form the declarations are compared in. */
+template <class... Ts>
+std::string describe(void (*)(Runtime*, Ts...)) {
+  std::string buffers, scalars;
+  ((buffers += Arg<Ts>::buffers, scalars += Arg<Ts>::scalars), ...);
+  return buffers + ":" + scalars;
+}
+
+template <class... Ts>
+void invoke(void (*kernel)(Runtime*, Ts...), Runtime* rt, Call& call) {
+  // A braced list evaluates left to right, so the arguments are taken in signature order.
+  std::tuple<std::decay_t<Ts>...> args{Arg<Ts>::take(call)...};
+  std::apply([&](auto&... a) { kernel(rt, a...); }, args);
+}
+
+/** One entry of KS_KERNELS: its name, its signature's description, and how to call it. */
+struct NativeKernel {
   const char* name;
+  std::string (*describe)();
+  void (*invoke)(const KernelTable&, Runtime*, Call&);
 };
 
-/** Reads the arguments of one call in order, checking each one's type. */
-class Args {
- public:
-  explicit Args(const Napi::CallbackInfo& info) : info_(info) {}
+#define KS_NATIVE_KERNEL(name, params)                                                   \
+  NativeKernel{#name, [] { return describe(KernelTable{}.name); },                       \
+               [](const KernelTable& t, Runtime* rt, Call& c) { invoke(t.name, rt, c); }},
+const NativeKernel kNativeKernels[] = {KS_KERNELS(KS_NATIVE_KERNEL)};
+#undef KS_NATIVE_KERNEL
 
-  FloatArray array(const char* name) {
-    const Napi::Value v = next();
+// ---- the declarations from src/core/kernels.ts ----------------------------------------------------
+
+enum class ParamKind { kSize, kCount, kNumber, kFlag };
+
+/** floor(param / divisor), or the constant `divisor` when param is -1. */
+struct LengthFactor {
+  int param;
+  int64_t divisor;
+};
+
+struct BufferRule {
+  std::string name;
+  bool written;
+  std::vector<LengthFactor> length;
+};
+
+/** One declared kernel: how to check a call's arguments, and the native kernel it runs. */
+struct BoundKernel {
+  std::string name;    // as declared (camelCase), for messages
+  std::string native;  // as in KS_KERNELS (snake_case)
+  std::vector<BufferRule> buffers;
+  std::vector<std::pair<std::string, ParamKind>> params;
+  const NativeKernel* kernel;
+};
+
+std::string get_string(const Napi::Object& o, const char* key) {
+  return o.Get(key).As<Napi::String>().Utf8Value();
+}
+
+/**
+ * Reads the declarations ([{ name, native, buffers: [{ name, access, length: [[param, divisor]...] }],
+ * params: [{ name, kind }] }], built by src/backends/cpu/native.ts) and pairs each with its
+ * native kernel. Throws, naming the kernel, unless the two lists hold the same kernels with
+ * agreeing signatures.
+ */
+std::vector<BoundKernel> bind_declarations(Napi::Env env, const Napi::Array& declared) {
+  std::vector<BoundKernel> kernels;
+  std::vector<bool> used(std::size(kNativeKernels), false);
+  for (uint32_t i = 0; i < declared.Length(); i++) {
+    const Napi::Object d = declared.Get(i).As<Napi::Object>();
+    BoundKernel k;
+    k.name = get_string(d, "name");
+    k.native = get_string(d, "native");
+    std::string buffer_codes, scalar_codes;
+    const Napi::Array buffers = d.Get("buffers").As<Napi::Array>();
+    for (uint32_t b = 0; b < buffers.Length(); b++) {
+      const Napi::Object o = buffers.Get(b).As<Napi::Object>();
+      BufferRule rule{get_string(o, "name"), get_string(o, "access") != "read", {}};
+      const Napi::Array factors = o.Get("length").As<Napi::Array>();
+      for (uint32_t f = 0; f < factors.Length(); f++) {
+        const Napi::Array pair = factors.Get(f).As<Napi::Array>();
+        rule.length.push_back({pair.Get(0u).As<Napi::Number>().Int32Value(),
+                               pair.Get(1u).As<Napi::Number>().Int64Value()});
+      }
+      buffer_codes += rule.written ? 'w' : 'r';
+      k.buffers.push_back(std::move(rule));
+    }
+    const Napi::Array params = d.Get("params").As<Napi::Array>();
+    for (uint32_t p = 0; p < params.Length(); p++) {
+      const Napi::Object o = params.Get(p).As<Napi::Object>();
+      const std::string kind = get_string(o, "kind");
+      const ParamKind pk = kind == "size" ? ParamKind::kSize : kind == "count" ? ParamKind::kCount
+                           : kind == "number" ? ParamKind::kNumber : ParamKind::kFlag;
+      scalar_codes += pk == ParamKind::kNumber ? 'f' : pk == ParamKind::kFlag ? 'b' : 'i';
+      k.params.emplace_back(get_string(o, "name"), pk);
+    }
+    k.kernel = nullptr;
+    for (size_t n = 0; n < std::size(kNativeKernels); n++) {
+      if (k.native == kNativeKernels[n].name) {
+        k.kernel = &kNativeKernels[n];
+        used[n] = true;
+      }
+    }
+    if (k.kernel == nullptr) {
+      throw Napi::Error::New(env, "kernel '" + k.name + "' is declared in src/core/kernels.ts but the native addon " +
+                                      "has no kernel '" + k.native + "': add it to KS_KERNELS in native/kernels.h, " +
+                                      "define it in native/kernels/, and rebuild the addon");
+    }
+    const std::string declared_signature = buffer_codes + ":" + scalar_codes;
+    const std::string native_signature = k.kernel->describe();
+    if (declared_signature != native_signature) {
+      throw Napi::Error::New(env, "kernel '" + k.name + "': src/core/kernels.ts declares buffers:scalars '" +
+                                      declared_signature + "' but its C++ signature in native/kernels.h takes '" +
+                                      native_signature + "' (r = read buffer, w = written buffer, i = size, " +
+                                      "f = float, b = flag, in order)");
+    }
+    kernels.push_back(std::move(k));
+  }
+  for (size_t n = 0; n < std::size(kNativeKernels); n++) {
+    if (!used[n]) {
+      throw Napi::Error::New(env, std::string("native kernel '") + kNativeKernels[n].name +
+                                      "' (native/kernels.h) is not declared in src/core/kernels.ts: declare it there, " +
+                                      "or remove it from KS_KERNELS");
+    }
+  }
+  return kernels;
+}
+
+/** Checks one call's arguments against its declaration; the kernel runs only if all pass. */
+void check_call(const Napi::CallbackInfo& info, const BoundKernel& k, float** buffers, double* scalars) {
+  const Napi::Env env = info.Env();
+  const size_t nb = k.buffers.size(), np = k.params.size();
+  if (info.Length() != 1 + nb + np) {
+    throw Napi::TypeError::New(env, k.name + " takes " + std::to_string(nb) + " buffers and " + std::to_string(np) +
+                                        " scalars, got " + std::to_string(info.Length() - 1) + " arguments");
+  }
+  for (size_t p = 0; p < np; p++) {
+    const auto& [name, kind] = k.params[p];
+    const Napi::Value v = info[1 + nb + p];
+    if (kind == ParamKind::kFlag) {
+      if (!v.IsBoolean()) throw Napi::TypeError::New(env, k.name + ": " + name + " must be a boolean");
+      scalars[p] = v.As<Napi::Boolean>().Value() ? 1 : 0;
+      continue;
+    }
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, k.name + ": " + name + " must be a number");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (kind != ParamKind::kNumber) {
+      const double least = kind == ParamKind::kCount ? 1 : 0;
+      if (!(d >= least) || d != std::floor(d) || d > 9.007199254740991e15) {
+        throw Napi::RangeError::New(env, k.name + ": " + name + " must be an integer >= " +
+                                             std::to_string(static_cast<int>(least)));
+      }
+    }
+    scalars[p] = d;
+  }
+  for (size_t b = 0; b < nb; b++) {
+    const BufferRule& rule = k.buffers[b];
+    const Napi::Value v = info[1 + b];
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw Napi::TypeError::New(env(), std::string(name) + " must be a Float32Array");
+      throw Napi::TypeError::New(env, k.name + ": " + rule.name + " must be a Float32Array");
     }
-    auto a = v.As<Napi::Float32Array>();
-    return {a.Data(), static_cast<int64_t>(a.ElementLength()), name};
-  }
-
-  /** A non-negative integer argument (a dimension or a length). */
-  int64_t size(const char* name) {
-    const double d = number(name);
-    if (!(d >= 0) || d != std::floor(d) || d > 9.007199254740991e15) {
-      throw Napi::RangeError::New(env(), std::string(name) + " must be a non-negative integer");
+    auto array = v.As<Napi::Float32Array>();
+    double need = 1;
+    for (const LengthFactor& f : rule.length) need *= f.param < 0 ? f.divisor : std::floor(scalars[f.param] / f.divisor);
+    if (static_cast<double>(array.ElementLength()) < need) {
+      throw Napi::RangeError::New(env, k.name + ": " + rule.name + " holds " + std::to_string(array.ElementLength()) +
+                                           " floats but the shape needs " + std::to_string(static_cast<int64_t>(need)));
     }
-    return static_cast<int64_t>(d);
+    buffers[b] = array.Data();
   }
-
-  double number(const char* name) {
-    const Napi::Value v = next();
-    if (!v.IsNumber()) throw Napi::TypeError::New(env(), std::string(name) + " must be a number");
-    return v.As<Napi::Number>().DoubleValue();
-  }
-
-  bool flag(const char* name) {
-    const Napi::Value v = next();
-    if (!v.IsBoolean()) throw Napi::TypeError::New(env(), std::string(name) + " must be a boolean");
-    return v.As<Napi::Boolean>().Value();
-  }
-
-  /** The data of `a`, after checking that it holds at least `count` floats. */
-  float* need(const FloatArray& a, int64_t count) const {
-    if (a.length < count) {
-      throw Napi::RangeError::New(env(), std::string(a.name) + " holds " + std::to_string(a.length) +
-                                             " floats but the shape needs " + std::to_string(count));
-    }
-    return a.data;
-  }
-
-  void require(bool ok, const char* message) const {
-    if (!ok) throw Napi::RangeError::New(env(), message);
-  }
-
- private:
-  Napi::Env env() const { return info_.Env(); }
-  Napi::Value next() { return info_[index_++]; }
-
-  const Napi::CallbackInfo& info_;
-  size_t index_ = 0;
-};
-
-ConvShape read_conv_shape(Args& a) {
-  ConvShape s;
-  s.n = a.size("n");
-  s.h = a.size("h");
-  s.w = a.size("w");
-  s.cin = a.size("cin");
-  s.cout = a.size("cout");
-  return s;
 }
 
-/** What a convolution argument holds, which fixes how many floats it needs. */
-enum class ConvOperand { kInputActivations, kOutputActivations, kWeights };
-
-int64_t conv_operand_length(ConvOperand operand, const ConvShape& s) {
-  switch (operand) {
-    case ConvOperand::kInputActivations: return s.n * s.h * s.w * s.cin;
-    case ConvOperand::kOutputActivations: return s.n * s.h * s.w * s.cout;
-    case ConvOperand::kWeights: return 9 * s.cin * s.cout;
-  }
-  return 0;
-}
-
-using ConvKernel = void (*)(Runtime*, const float*, const float*, float*, const ConvShape&);
-
-/** One convolution entry point: its kernel and the names and contents of its three arrays. */
-struct ConvBinding {
-  ConvKernel KernelTable::*kernel;
-  const char* names[3];
-  ConvOperand operands[3];
-};
-
-constexpr ConvBinding kConvForward{
-    &KernelTable::conv3x3, {"x", "w", "y"},
-    {ConvOperand::kInputActivations, ConvOperand::kWeights, ConvOperand::kOutputActivations}};
-constexpr ConvBinding kConvBackwardData{
-    &KernelTable::conv3x3_backward_data, {"gy", "w", "gx"},
-    {ConvOperand::kOutputActivations, ConvOperand::kWeights, ConvOperand::kInputActivations}};
-constexpr ConvBinding kConvBackwardFilter{
-    &KernelTable::conv3x3_backward_filter, {"x", "gy", "gw"},
-    {ConvOperand::kInputActivations, ConvOperand::kOutputActivations, ConvOperand::kWeights}};
-
-// Cross-entropy arguments end with (n, k, smoothing): n rows of k logits.
-struct LossShape {
-  int64_t n;
-  int64_t k;
-  float smoothing;
-};
-
-LossShape read_loss_shape(Args& a) {
-  LossShape s;
-  s.n = a.size("n");
-  s.k = a.size("k");
-  s.smoothing = static_cast<float>(a.number("smoothing"));
-  a.require(s.n >= 1 && s.k >= 1, "cross-entropy needs n >= 1 and k >= 1");
-  return s;
-}
-
-// Batch norm arguments end with (rows, channels, eps, relu).
-BatchNormShape read_bn_shape(Args& a) {
-  BatchNormShape s;
-  s.rows = a.size("rows");
-  s.channels = a.size("channels");
-  s.eps = static_cast<float>(a.number("eps"));
-  s.relu = a.flag("relu");
-  a.require(s.rows >= 1, "batch norm needs at least one row");
-  return s;
-}
+constexpr size_t kMaxArguments = 16;
 
 class Context : public Napi::ObjectWrap<Context> {
  public:
@@ -155,55 +294,35 @@ class Context : public Napi::ObjectWrap<Context> {
       InstanceAccessor<&Context::Threads>("threads"),
       InstanceMethod<&Context::ScratchBytes>("scratchBytes"),
       InstanceMethod<&Context::Dispose>("dispose"),
-      InstanceMethod<&Context::Conv<kConvForward>>("conv3x3"),
-      InstanceMethod<&Context::Conv<kConvBackwardData>>("conv3x3BackwardData"),
-      InstanceMethod<&Context::Conv<kConvBackwardFilter>>("conv3x3BackwardFilter"),
-      InstanceMethod<&Context::BatchNormTrain>("batchNormTrain"),
-      InstanceMethod<&Context::BatchNormEval>("batchNormEval"),
-      InstanceMethod<&Context::BatchNormBackward>("batchNormBackward"),
-      InstanceMethod<&Context::MaxPool2x2>("maxPool2x2"),
-      InstanceMethod<&Context::MaxPool2x2Backward>("maxPool2x2Backward"),
-      InstanceMethod<&Context::GlobalMaxPool>("globalMaxPool"),
-      InstanceMethod<&Context::GlobalMaxPoolBackward>("globalMaxPoolBackward"),
-      InstanceMethod<&Context::Matmul>("matmul"),
-      InstanceMethod<&Context::Add>("add"),
-      InstanceMethod<&Context::Scale>("scale"),
-      InstanceMethod<&Context::CrossEntropy>("crossEntropy"),
-      InstanceMethod<&Context::CrossEntropyBackward>("crossEntropyBackward"),
-      InstanceMethod<&Context::AccumulateMetrics>("accumulateMetrics"),
-      InstanceMethod<&Context::SgdStep>("sgdStep"),
+      InstanceMethod<&Context::Run>("run"),
     });
   }
 
   /**
-   * new Context(threads, isa, conv): isa is "scalar" | "avx2" | "avx512" | "" (the best
-   * available); conv is "auto" | "direct" | "winograd2" | "winograd4".
+   * new Context(threads, isa, conv, declarations): isa is "scalar" | "avx2" | "avx512" | "" (the
+   * best available); conv is "auto" | "direct" | "winograd2" | "winograd4"; declarations are the
+   * kernels of src/core/kernels.ts, in the order `run` numbers them.
    */
   explicit Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {
-    Args a(info);
-    const int64_t threads = a.size("threads");
+    const Napi::Env env = info.Env();
+    const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 1;
     const std::string isa = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
     const std::string conv = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "auto";
+    if (!info[3].IsArray()) throw Napi::TypeError::New(env, "new Context needs the kernel declarations");
     kernels_ = isa.empty() ? best_kernels() : select_kernels(isa.c_str());
-    if (kernels_ == nullptr) {
-      throw Napi::Error::New(info.Env(), "this CPU cannot run the '" + isa + "' kernels");
-    }
+    if (kernels_ == nullptr) throw Napi::Error::New(env, "this CPU cannot run the '" + isa + "' kernels");
     const int algorithm = conv == "direct"      ? kConvDirect
                           : conv == "winograd2" ? kConvWinograd2
                           : conv == "winograd4" ? kConvWinograd4
                                                 : kConvAuto;
     if (algorithm == kConvAuto && conv != "auto") {
-      throw Napi::Error::New(info.Env(), "unknown convolution algorithm '" + conv + "'");
+      throw Napi::Error::New(env, "unknown convolution algorithm '" + conv + "'");
     }
-    runtime_ = std::make_unique<Runtime>(static_cast<int>(threads < 1 ? 1 : (threads > 256 ? 256 : threads)), algorithm);
+    bound_ = bind_declarations(env, info[3].As<Napi::Array>());
+    runtime_ = std::make_unique<Runtime>(threads < 1 ? 1 : (threads > 256 ? 256 : static_cast<int>(threads)), algorithm);
   }
 
  private:
-  Runtime* rt(const Napi::CallbackInfo& info) {
-    if (!runtime_) throw Napi::Error::New(info.Env(), "the CPU backend was disposed");
-    return runtime_.get();
-  }
-
   Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), kernels_->isa); }
   Napi::Value Threads(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), runtime_ ? runtime_->threads() : 0);
@@ -213,166 +332,27 @@ class Context : public Napi::ObjectWrap<Context> {
   }
   void Dispose(const Napi::CallbackInfo&) { runtime_.reset(); }
 
-  // (a, b, out, n, h, w, cin, cout): the three convolutions differ only in the kernel and in what
-  // each array holds, which fixes the length it needs.
-  template <const ConvBinding& binding>
-  void Conv(const Napi::CallbackInfo& info) {
-    Args a(info);
-    FloatArray arrays[3];
-    for (int i = 0; i < 3; i++) arrays[i] = a.array(binding.names[i]);
-    const ConvShape s = read_conv_shape(a);
-    float* data[3];
-    for (int i = 0; i < 3; i++) data[i] = a.need(arrays[i], conv_operand_length(binding.operands[i], s));
-    (kernels_->*binding.kernel)(rt(info), data[0], data[1], data[2], s);
-  }
-
-  // (x, gamma, beta, y, mean, invstd, runningMean, runningVar, momentum, rows, channels, eps, relu)
-  void BatchNormTrain(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), gamma = a.array("gamma"), beta = a.array("beta"),
-                     y = a.array("y"), mean = a.array("mean"), invstd = a.array("invstd"),
-                     rmean = a.array("runningMean"), rvar = a.array("runningVar");
-    const float momentum = static_cast<float>(a.number("momentum"));
-    const BatchNormShape s = read_bn_shape(a);
-    const int64_t all = s.rows * s.channels, c = s.channels;
-    kernels_->batch_norm_train(rt(info), a.need(x, all), a.need(gamma, c), a.need(beta, c), a.need(y, all),
-                               a.need(mean, c), a.need(invstd, c), a.need(rmean, c), a.need(rvar, c),
-                               momentum, s);
-  }
-
-  // (x, gamma, beta, runningMean, runningVar, y, rows, channels, eps, relu)
-  void BatchNormEval(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), gamma = a.array("gamma"), beta = a.array("beta"),
-                     rmean = a.array("runningMean"), rvar = a.array("runningVar"), y = a.array("y");
-    const BatchNormShape s = read_bn_shape(a);
-    const int64_t all = s.rows * s.channels, c = s.channels;
-    kernels_->batch_norm_eval(rt(info), a.need(x, all), a.need(gamma, c), a.need(beta, c),
-                              a.need(rmean, c), a.need(rvar, c), a.need(y, all), s);
-  }
-
-  // (x, y, gy, gamma, mean, invstd, gx, ggamma, gbeta, rows, channels, eps, relu)
-  void BatchNormBackward(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), y = a.array("y"), gy = a.array("gy"), gamma = a.array("gamma"),
-                     mean = a.array("mean"), invstd = a.array("invstd"), gx = a.array("gx"),
-                     ggamma = a.array("ggamma"), gbeta = a.array("gbeta");
-    const BatchNormShape s = read_bn_shape(a);
-    const int64_t all = s.rows * s.channels, c = s.channels;
-    kernels_->batch_norm_backward(rt(info), a.need(x, all), a.need(y, all), a.need(gy, all),
-                                  a.need(gamma, c), a.need(mean, c), a.need(invstd, c),
-                                  a.need(gx, all), a.need(ggamma, c), a.need(gbeta, c), s);
-  }
-
-  // (x, y, n, h, w, c)
-  void MaxPool2x2(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), y = a.array("y");
-    const int64_t n = a.size("n"), h = a.size("h"), w = a.size("w"), c = a.size("c");
-    kernels_->max_pool2x2(rt(info), a.need(x, n * h * w * c), a.need(y, n * (h / 2) * (w / 2) * c),
-                          n, h, w, c);
-  }
-
-  // (x, gy, gx, n, h, w, c)
-  void MaxPool2x2Backward(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), gy = a.array("gy"), gx = a.array("gx");
-    const int64_t n = a.size("n"), h = a.size("h"), w = a.size("w"), c = a.size("c");
-    kernels_->max_pool2x2_backward(rt(info), a.need(x, n * h * w * c),
-                                   a.need(gy, n * (h / 2) * (w / 2) * c), a.need(gx, n * h * w * c),
-                                   n, h, w, c);
-  }
-
-  // (x, y, n, spatial, c)
-  void GlobalMaxPool(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), y = a.array("y");
-    const int64_t n = a.size("n"), spatial = a.size("spatial"), c = a.size("c");
-    a.require(spatial >= 1, "global max pool needs spatial >= 1");
-    kernels_->global_max_pool(rt(info), a.need(x, n * spatial * c), a.need(y, n * c), n, spatial, c);
-  }
-
-  // (x, gy, gx, n, spatial, c)
-  void GlobalMaxPoolBackward(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray x = a.array("x"), gy = a.array("gy"), gx = a.array("gx");
-    const int64_t n = a.size("n"), spatial = a.size("spatial"), c = a.size("c");
-    a.require(spatial >= 1, "global max pool needs spatial >= 1");
-    kernels_->global_max_pool_backward(rt(info), a.need(x, n * spatial * c), a.need(gy, n * c),
-                                       a.need(gx, n * spatial * c), n, spatial, c);
-  }
-
-  // (a, b, out, m, k, n, transA, transB)
-  void Matmul(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray pa = a.array("a"), pb = a.array("b"), out = a.array("out");
-    const int64_t m = a.size("m"), k = a.size("k"), n = a.size("n");
-    const bool ta = a.flag("transA"), tb = a.flag("transB");
-    kernels_->matmul(rt(info), a.need(pa, m * k), a.need(pb, k * n), a.need(out, m * n), m, k, n, ta, tb);
-  }
-
-  // (a, b, out, length)
-  void Add(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray pa = a.array("a"), pb = a.array("b"), out = a.array("out");
-    const int64_t length = a.size("length");
-    kernels_->add(rt(info), a.need(pa, length), a.need(pb, length), a.need(out, length), length);
-  }
-
-  // (a, alpha, out, length)
-  void Scale(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray pa = a.array("a");
-    const float alpha = static_cast<float>(a.number("alpha"));
-    const FloatArray out = a.array("out");
-    const int64_t length = a.size("length");
-    kernels_->scale(rt(info), a.need(pa, length), alpha, a.need(out, length), length);
-  }
-
-  // (logits, labels, probs, loss, n, k, smoothing)
-  void CrossEntropy(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray logits = a.array("logits"), labels = a.array("labels"), probs = a.array("probs"),
-                     loss = a.array("loss");
-    const auto [n, k, smoothing] = read_loss_shape(a);
-    kernels_->cross_entropy(rt(info), a.need(logits, n * k), a.need(labels, n), a.need(probs, n * k),
-                            a.need(loss, 1), n, k, smoothing);
-  }
-
-  // (probs, labels, gloss, glogits, n, k, smoothing)
-  void CrossEntropyBackward(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray probs = a.array("probs"), labels = a.array("labels"), gloss = a.array("gloss"),
-                     glogits = a.array("glogits");
-    const auto [n, k, smoothing] = read_loss_shape(a);
-    kernels_->cross_entropy_backward(rt(info), a.need(probs, n * k), a.need(labels, n), a.need(gloss, 1),
-                                     a.need(glogits, n * k), n, k, smoothing);
-  }
-
-  // (logits, labels, stats, n, k)
-  void AccumulateMetrics(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray logits = a.array("logits"), labels = a.array("labels"), stats = a.array("stats");
-    const int64_t n = a.size("n"), k = a.size("k");
-    a.require(k >= 1, "metrics need k >= 1");
-    kernels_->accumulate_metrics(rt(info), a.need(logits, n * k), a.need(labels, n), a.need(stats, 2), n, k);
-  }
-
-  // (param, grad, velocity, length, lr, momentum, weightDecay, nesterov)
-  void SgdStep(const Napi::CallbackInfo& info) {
-    Args a(info);
-    const FloatArray param = a.array("param"), grad = a.array("grad"), velocity = a.array("velocity");
-    const int64_t length = a.size("length");
-    SgdHyper h;
-    h.lr = static_cast<float>(a.number("lr"));
-    h.momentum = static_cast<float>(a.number("momentum"));
-    h.weight_decay = static_cast<float>(a.number("weightDecay"));
-    h.nesterov = a.flag("nesterov");
-    kernels_->sgd_step(rt(info), a.need(param, length), a.need(grad, length), a.need(velocity, length),
-                       length, h);
+  // run(kernel, ...buffers, ...scalars): `kernel` indexes the declarations given to the constructor.
+  void Run(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    if (!runtime_) throw Napi::Error::New(env, "the CPU backend was disposed");
+    const double index = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    if (!(index >= 0 && index < static_cast<double>(bound_.size()) && index == std::floor(index))) {
+      throw Napi::RangeError::New(env, "run: the first argument must index a declared kernel");
+    }
+    const BoundKernel& k = bound_[static_cast<size_t>(index)];
+    float* buffers[kMaxArguments];
+    double scalars[kMaxArguments];
+    if (k.buffers.size() > kMaxArguments || k.params.size() > kMaxArguments) {
+      throw Napi::Error::New(env, k.name + " has more arguments than the binding holds (raise kMaxArguments)");
+    }
+    check_call(info, k, buffers, scalars);
+    Call call{buffers, scalars};
+    k.kernel->invoke(*kernels_, runtime_.get(), call);
   }
 
   const KernelTable* kernels_ = nullptr;
+  std::vector<BoundKernel> bound_;
   std::unique_ptr<Runtime> runtime_;
 };
 

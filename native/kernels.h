@@ -24,45 +24,55 @@ struct SgdHyper {
   bool nesterov;
 };
 
+// Every kernel with its C++ signature, once: the table's fields, each ISA's table entries
+// (native/kernels/all.inc) and the addon's generic binding (native/addon.cc) are generated from
+// this list. Buffers are float pointers (const: read; mutable: written or updated), scalars
+// int64_t (sizes), float, bool, or a shape struct that stands for several of them. The
+// declarations in src/core/kernels.ts list the same buffers and scalars in the same relative
+// order; the addon refuses to load when the two disagree, naming the kernel. Names are the
+// declarations' in snake_case.
+#define KS_KERNELS(X)                                                                              \
+  X(conv3x3, (Runtime*, const float* x, const float* w, float* y, const ConvShape&))               \
+  X(conv3x3_backward_data, (Runtime*, const float* gy, const float* w, float* gx, const ConvShape&)) \
+  X(conv3x3_backward_filter,                                                                       \
+    (Runtime*, const float* x, const float* gy, float* gw, const ConvShape&))                     \
+  X(batch_norm_train,                                                                              \
+    (Runtime*, const float* x, const float* gamma, const float* beta, float* y, float* mean,       \
+     float* invstd, float* running_mean, float* running_var, float momentum,                       \
+     const BatchNormShape&))                                                                       \
+  X(batch_norm_eval,                                                                               \
+    (Runtime*, const float* x, const float* gamma, const float* beta, const float* running_mean,   \
+     const float* running_var, float* y, const BatchNormShape&))                                   \
+  X(batch_norm_backward,                                                                           \
+    (Runtime*, const float* x, const float* y, const float* gy, const float* gamma,                \
+     const float* mean, const float* invstd, float* gx, float* ggamma, float* gbeta,               \
+     const BatchNormShape&))                                                                       \
+  X(max_pool2x2, (Runtime*, const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c)) \
+  X(max_pool2x2_backward,                                                                          \
+    (Runtime*, const float* x, const float* gy, float* gx, int64_t n, int64_t h, int64_t w,        \
+     int64_t c))                                                                                   \
+  X(global_max_pool, (Runtime*, const float* x, float* y, int64_t n, int64_t spatial, int64_t c))  \
+  X(global_max_pool_backward,                                                                      \
+    (Runtime*, const float* x, const float* gy, float* gx, int64_t n, int64_t spatial, int64_t c)) \
+  X(matmul, (Runtime*, const float* a, const float* b, float* out, int64_t m, int64_t k,           \
+             int64_t n, bool trans_a, bool trans_b))                                               \
+  X(add, (Runtime*, const float* a, const float* b, float* out, int64_t length))                   \
+  X(scale, (Runtime*, const float* a, float alpha, float* out, int64_t length))                    \
+  X(cross_entropy, (Runtime*, const float* logits, const float* labels, float* probs, float* loss, \
+                    int64_t n, int64_t k, float smoothing))                                        \
+  X(cross_entropy_backward, (Runtime*, const float* probs, const float* labels,                    \
+                             const float* gloss, float* glogits, int64_t n, int64_t k,             \
+                             float smoothing))                                                     \
+  X(accumulate_metrics,                                                                            \
+    (Runtime*, const float* logits, const float* labels, float* stats, int64_t n, int64_t k))      \
+  X(sgd_step, (Runtime*, float* param, const float* grad, float* velocity, int64_t length,         \
+               const SgdHyper&))
+
 struct KernelTable {
-  const char* isa;
-
-  void (*conv3x3)(Runtime*, const float* x, const float* w, float* y, const ConvShape&);
-  void (*conv3x3_backward_data)(Runtime*, const float* gy, const float* w, float* gx, const ConvShape&);
-  void (*conv3x3_backward_filter)(Runtime*, const float* x, const float* gy, float* gw, const ConvShape&);
-
-  void (*batch_norm_train)(Runtime*, const float* x, const float* gamma, const float* beta, float* y,
-                           float* mean, float* invstd, float* running_mean, float* running_var,
-                           float momentum, const BatchNormShape&);
-  void (*batch_norm_eval)(Runtime*, const float* x, const float* gamma, const float* beta,
-                          const float* running_mean, const float* running_var, float* y,
-                          const BatchNormShape&);
-  void (*batch_norm_backward)(Runtime*, const float* x, const float* y, const float* gy,
-                              const float* gamma, const float* mean, const float* invstd, float* gx,
-                              float* ggamma, float* gbeta, const BatchNormShape&);
-
-  void (*max_pool2x2)(Runtime*, const float* x, float* y, int64_t n, int64_t h, int64_t w, int64_t c);
-  void (*max_pool2x2_backward)(Runtime*, const float* x, const float* gy, float* gx, int64_t n,
-                               int64_t h, int64_t w, int64_t c);
-  void (*global_max_pool)(Runtime*, const float* x, float* y, int64_t n, int64_t spatial, int64_t c);
-  void (*global_max_pool_backward)(Runtime*, const float* x, const float* gy, float* gx, int64_t n,
-                                   int64_t spatial, int64_t c);
-
-  void (*matmul)(Runtime*, const float* a, const float* b, float* out, int64_t m, int64_t k,
-                 int64_t n, bool trans_a, bool trans_b);
-  void (*add)(Runtime*, const float* a, const float* b, float* out, int64_t length);
-  void (*scale)(Runtime*, const float* a, float alpha, float* out, int64_t length);
-
-  void (*cross_entropy)(Runtime*, const float* logits, const float* labels, float* probs,
-                        float* loss, int64_t n, int64_t k, float smoothing);
-  void (*cross_entropy_backward)(Runtime*, const float* probs, const float* labels,
-                                 const float* gloss, float* glogits, int64_t n, int64_t k,
-                                 float smoothing);
-  void (*accumulate_metrics)(Runtime*, const float* logits, const float* labels, float* stats,
-                             int64_t n, int64_t k);
-
-  void (*sgd_step)(Runtime*, float* param, const float* grad, float* velocity, int64_t length,
-                   const SgdHyper&);
+  const char* isa = nullptr;
+#define KS_TABLE_FIELD(name, params) void(*name) params = nullptr;
+  KS_KERNELS(KS_TABLE_FIELD)
+#undef KS_TABLE_FIELD
 };
 
 // One table per ISA library; each returns nullptr when it was not compiled for this target.

@@ -1,9 +1,10 @@
 /**
  * @file The graph: scope of one forward/backward pass, and its reverse-mode autodiff tape.
  *
- * Ops (src/core/ops/*) compute their output with backend kernels and, when gradients may be
- * wanted, `record` a node: its inputs, its output, the tensors its backward reads (`saves`), and
- * the backward function itself, written right beside the forward (micrograd's pattern).
+ * Ops (src/core/ops/*, each made by `defineOp` in src/core/op.ts) compute their output with
+ * backend kernels and hand the graph a node to record: its inputs, its output, the tensors its
+ * backward reads (`saves`), and the backward function itself, written right beside the forward
+ * (micrograd's pattern).
  *
  * Memory: every tensor an op makes through `g.empty` belongs to the graph. `backward` releases
  * each saved activation as soon as the last node that reads it has run, and each gradient as
@@ -12,6 +13,7 @@
  * backend's pool in the same pattern every time: resident memory stays flat.
  */
 import type { Backend } from './backend.js';
+import type { OpRecord } from './op.js';
 import { sizeOf, Tensor } from './tensor.js';
 
 /**
@@ -21,6 +23,7 @@ import { sizeOf, Tensor } from './tensor.js';
 export type BackwardFn = (gy: Tensor, needs: (inputIndex: number) => boolean) => Array<Tensor | undefined>;
 
 interface Node {
+  op: string;
   inputs: Tensor[];
   output: Tensor;
   saves: Tensor[];
@@ -64,9 +67,10 @@ export class Graph {
     if (this.owned.delete(t)) t.dispose();
   }
 
-  record(inputs: Tensor[], output: Tensor, saves: Tensor[], backward: BackwardFn): void {
+  /** Adds an op's node to the tape (defineOp calls this for every op it runs). */
+  record(op: string, { inputs, output, saves, backward }: OpRecord): void {
     if (!this.recording) return;
-    const node = { inputs, output, saves, backward };
+    const node = { op, inputs, output, saves, backward };
     this.nodes.push(node);
     this.creator.set(output, node);
   }
@@ -92,7 +96,11 @@ export class Graph {
         const gxs = node.backward(gy, needs);
         node.inputs.forEach((input, k) => {
           const gx = gxs[k];
-          if (gx !== undefined && needs(k)) this.accumulate(grads, input, gx);
+          if (!needs(k)) return;
+          if (gx === undefined) {
+            throw new Error(`op ${node.op} returned no gradient for its input ${k} (shape [${input.shape}]), which the loss depends on`);
+          }
+          this.accumulate(grads, input, gx);
         });
         grads.delete(node.output);
         // A backward may pass gy straight on (add does): then it now belongs to an input.
@@ -125,7 +133,7 @@ export class Graph {
       return;
     }
     // d/dt of f(t) + h(t) = f'(t) + h'(t): a tensor used twice (a residual input) sums its gradients.
-    this.backend.add(prev.buffer, gx.buffer, prev.buffer, prev.size);
+    this.backend.add({ a: prev.buffer, b: gx.buffer, out: prev.buffer }, { length: prev.size });
     this.free(gx);
   }
 

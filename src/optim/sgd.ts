@@ -30,12 +30,23 @@ export class Sgd {
     });
   }
 
-  /** Update every parameter that has a gradient in `grads` with learning rate `lr`. */
+  /**
+   * Update every parameter with learning rate `lr`. Each must have a gradient in `grads`: one
+   * without is a bug (an op that records no backward, or a parameter the loss does not reach),
+   * so it is an error rather than a parameter silently left untrained. A parameter meant to stay
+   * fixed is simply not given to the optimiser.
+   */
   step(grads: Map<Tensor, Tensor>, lr: number): void {
-    const h = { ...this.options, lr };
     this.params.forEach((p, i) => {
       const g = grads.get(p);
-      if (g !== undefined) p.backend.sgdStep(p.buffer, g.buffer, this.velocity[i].buffer, p.size, h);
+      if (g === undefined) {
+        throw new Error(
+          `parameter ${i} of ${this.params.length} (shape [${p.shape}]) received no gradient in this step: ` +
+            'the loss does not depend on it, or an op on its path returned no gradient for it',
+        );
+      }
+      const buffers = { param: p.buffer, grad: g.buffer, velocity: this.velocity[i]!.buffer };
+      p.backend.sgdStep(buffers, { ...this.options, lr, length: p.size });
     });
   }
 

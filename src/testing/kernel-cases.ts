@@ -58,9 +58,9 @@ function convCases(shapes: Conv3x3Shape[]): KernelCase[] {
       },
       outputs: { y: pixels * s.cout, gx: pixels * s.cin, gw: weights },
       run: (b: Backend, u: Buffers) => {
-        b.conv3x3(u.x!, u.w!, u.y!, s);
-        b.conv3x3BackwardData(u.gy!, u.w!, u.gx!, s);
-        b.conv3x3BackwardFilter(u.x!, u.gy!, u.gw!, s);
+        b.conv3x3({ x: u.x!, w: u.w!, y: u.y! }, s);
+        b.conv3x3BackwardData({ gy: u.gy!, w: u.w!, gx: u.gx! }, s);
+        b.conv3x3BackwardFilter({ x: u.x!, gy: u.gy!, gw: u.gw! }, s);
       },
       tolerance: { y: 1e-5, gx: 1e-4, gw: 1e-4 },
     };
@@ -101,8 +101,13 @@ function batchNormCases(): KernelCase[] {
         },
         outputs: { y: size, mean: channels, invstd: channels, gx: size, ggamma: channels, gbeta: channels },
         run: (b: Backend, u: Buffers) => {
-          b.batchNormTrain(u.x!, u.gamma!, u.beta!, u.y!, u.mean!, u.invstd!, u.runningMean!, u.runningVar!, 0.1, s);
-          b.batchNormBackward(u.x!, u.y!, u.gy!, u.gamma!, u.mean!, u.invstd!, u.gx!, u.ggamma!, u.gbeta!, s);
+          b.batchNormTrain({
+            x: u.x!, gamma: u.gamma!, beta: u.beta!, y: u.y!, mean: u.mean!, invstd: u.invstd!,
+            runningMean: u.runningMean!, runningVar: u.runningVar!,
+          }, { ...s, momentum: 0.1 });
+          b.batchNormBackward({
+            x: u.x!, y: u.y!, gy: u.gy!, gamma: u.gamma!, mean: u.mean!, invstd: u.invstd!, gx: u.gx!, ggamma: u.ggamma!, gbeta: u.gbeta!,
+          }, s);
         },
         tolerance: {
           y: 1e-5, mean: 1e-5, invstd: 1e-5, runningMean: 1e-5, runningVar: 1e-5,
@@ -115,7 +120,9 @@ function batchNormCases(): KernelCase[] {
           ...common, runningMean: randomArray(channels, 7, 0.1, offset), runningVar: randomArray(channels, 8, 0.5, 1),
         },
         outputs: { y: size },
-        run: (b: Backend, u: Buffers) => b.batchNormEval(u.x!, u.gamma!, u.beta!, u.runningMean!, u.runningVar!, u.y!, s),
+        run: (b: Backend, u: Buffers) => b.batchNormEval({
+          x: u.x!, gamma: u.gamma!, beta: u.beta!, runningMean: u.runningMean!, runningVar: u.runningVar!, y: u.y!,
+        }, s),
         tolerance: { y: 1e-5 },
       },
     ];
@@ -136,8 +143,8 @@ function poolingCases(): KernelCase[] {
         inputs: { x: randomIntegers(size, i + 1, 3), gy: randomArray(pooled, i + 2) },
         outputs: { y: pooled, gx: size },
         run: (b: Backend, u: Buffers) => {
-          b.maxPool2x2(u.x!, u.y!, s);
-          b.maxPool2x2Backward(u.x!, u.gy!, u.gx!, s);
+          b.maxPool2x2({ x: u.x!, y: u.y! }, s);
+          b.maxPool2x2Backward({ x: u.x!, gy: u.gy!, gx: u.gx! }, s);
         },
         tolerance: {},
       };
@@ -147,8 +154,8 @@ function poolingCases(): KernelCase[] {
       inputs: { x: randomIntegers(s.n * s.spatial * s.c, i + 5, 4), gy: randomArray(s.n * s.c, i + 6) },
       outputs: { y: s.n * s.c, gx: s.n * s.spatial * s.c },
       run: (b: Backend, u: Buffers) => {
-        b.globalMaxPool(u.x!, u.y!, s);
-        b.globalMaxPoolBackward(u.x!, u.gy!, u.gx!, s);
+        b.globalMaxPool({ x: u.x!, y: u.y! }, s);
+        b.globalMaxPoolBackward({ x: u.x!, gy: u.gy!, gx: u.gx! }, s);
       },
       tolerance: {},
     })),
@@ -163,7 +170,7 @@ function matmulCases(): KernelCase[] {
       name: `matmul ${JSON.stringify(s)}`,
       inputs: { a: randomArray(m * k, m + k), b: randomArray(k * n, k + n) },
       outputs: { out: m * n },
-      run: (b: Backend, u: Buffers) => b.matmul(u.a!, u.b!, u.out!, s),
+      run: (b: Backend, u: Buffers) => b.matmul({ a: u.a!, b: u.b!, out: u.out! }, s),
       tolerance: { out: 1e-5 },
     };
   })));
@@ -175,14 +182,14 @@ function elementwiseCases(): KernelCase[] {
     const b = randomArray(length, 2);
     const name = (op: string): string => `${op} length=${length}`;
     const cases: KernelCase[] = [
-      { name: name('add'), inputs: { a, b }, outputs: { out: length }, run: (k, u) => k.add(u.a!, u.b!, u.out!, length), tolerance: {} },
-      { name: name('add in place'), inputs: { a, b }, outputs: {}, run: (k, u) => k.add(u.a!, u.b!, u.a!, length), tolerance: {} },
+      { name: name('add'), inputs: { a, b }, outputs: { out: length }, run: (k, u) => k.add({ a: u.a!, b: u.b!, out: u.out! }, { length }), tolerance: {} },
+      { name: name('add in place'), inputs: { a, b }, outputs: {}, run: (k, u) => k.add({ a: u.a!, b: u.b!, out: u.a! }, { length }), tolerance: {} },
       {
         // -0.37 is not a float32: backends round it once before multiplying, the reference does not.
         name: name('scale'), inputs: { a }, outputs: { out: length },
-        run: (k, u) => k.scale(u.a!, -0.37, u.out!, length), tolerance: { out: 1e-7 },
+        run: (k, u) => k.scale({ a: u.a!, out: u.out! }, { alpha: -0.37, length }), tolerance: { out: 1e-7 },
       },
-      { name: name('scale in place'), inputs: { a }, outputs: {}, run: (k, u) => k.scale(u.a!, 3.5, u.a!, length), tolerance: {} },
+      { name: name('scale in place'), inputs: { a }, outputs: {}, run: (k, u) => k.scale({ a: u.a!, out: u.a! }, { alpha: 3.5, length }), tolerance: {} },
       { name: name('fill'), inputs: { a }, outputs: {}, run: (k, u) => k.fill(u.a!, 0.25), tolerance: {} },
       { name: name('copy'), inputs: { a }, outputs: { out: length }, run: (k, u) => k.copy(u.a!, u.out!), tolerance: {} },
     ];
@@ -190,18 +197,19 @@ function elementwiseCases(): KernelCase[] {
       // A prefix: the elements past `length` must keep their contents.
       cases.push({
         name: name('scale a prefix'), inputs: { a, out: b }, outputs: {},
-        run: (k, u) => k.scale(u.a!, 2, u.out!, length - 1), tolerance: {},
+        run: (k, u) => k.scale({ a: u.a!, out: u.out! }, { alpha: 2, length: length - 1 }), tolerance: {},
       });
     }
     for (const nesterov of [false, true]) {
-      const h = { lr: 0.4, momentum: 0.9, weightDecay: 5e-4, nesterov };
+      const h = { length, lr: 0.4, momentum: 0.9, weightDecay: 5e-4, nesterov };
       cases.push({
         name: name(`two sgdStep calls, nesterov=${nesterov}`),
         inputs: { param: a, grad: b, velocity: randomArray(length, 3) },
         outputs: {},
         run: (k, u) => {
-          k.sgdStep(u.param!, u.grad!, u.velocity!, length, h);
-          k.sgdStep(u.param!, u.grad!, u.velocity!, length, { ...h, lr: 0.2 });
+          const buffers = { param: u.param!, grad: u.grad!, velocity: u.velocity! };
+          k.sgdStep(buffers, h);
+          k.sgdStep(buffers, { ...h, lr: 0.2 });
         },
         tolerance: { param: 1e-6, velocity: 1e-6 },
       });
@@ -218,8 +226,8 @@ function lossCases(): KernelCase[] {
       inputs: { logits: randomArray(n * k, n + k, 4), labels, gloss: Float32Array.of(1.7) },
       outputs: { probs: n * k, loss: 1, glogits: n * k },
       run: (b: Backend, u: Buffers) => {
-        b.crossEntropy(u.logits!, u.labels!, u.probs!, u.loss!, n, k, smoothing);
-        b.crossEntropyBackward(u.probs!, u.labels!, u.gloss!, u.glogits!, n, k, smoothing);
+        b.crossEntropy({ logits: u.logits!, labels: u.labels!, probs: u.probs!, loss: u.loss! }, { n, k, smoothing });
+        b.crossEntropyBackward({ probs: u.probs!, labels: u.labels!, gloss: u.gloss!, glogits: u.glogits! }, { n, k, smoothing });
       },
       tolerance: { probs: 1e-5, loss: 1e-5, glogits: 1e-5 },
     }));
@@ -229,8 +237,9 @@ function lossCases(): KernelCase[] {
       inputs: { logits: randomIntegers(n * k, 5, 3), labels, stats: Float32Array.of(5, 2.5) },
       outputs: {},
       run: (b: Backend, u: Buffers) => {
-        b.accumulateMetrics(u.logits!, u.labels!, u.stats!, n, k);
-        b.accumulateMetrics(u.logits!, u.labels!, u.stats!, n, k);
+        const buffers = { logits: u.logits!, labels: u.labels!, stats: u.stats! };
+        b.accumulateMetrics(buffers, { n, k });
+        b.accumulateMetrics(buffers, { n, k });
       },
       tolerance: { stats: 1e-5 },
     });

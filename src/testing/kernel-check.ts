@@ -58,7 +58,7 @@ async function runOn(backend: Backend, c: KernelCase): Promise<Record<string, Fl
 }
 
 /** ||a - b|| / ||b||, or ||a|| when b is all zeros; infinite when either holds NaN. */
-export function relativeError(a: Float32Array, b: Float32Array): number {
+export function relativeError(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
   assert.equal(a.length, b.length);
   let diff = 0;
   let norm = 0;

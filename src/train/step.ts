@@ -25,7 +25,7 @@ export class DeviceMetrics {
   /** Add a batch of logits [n, k] with labels [n]. */
   add(logits: Tensor, labels: Tensor): void {
     const [n, k] = logits.shape;
-    this.backend.accumulateMetrics(logits.buffer, labels.buffer, this.stats.buffer, n, k);
+    this.backend.accumulateMetrics({ logits: logits.buffer, labels: labels.buffer, stats: this.stats.buffer }, { n, k });
     this.count += n;
   }
 

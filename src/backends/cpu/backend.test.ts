@@ -10,6 +10,13 @@ import { describe, it } from 'node:test';
 import { UserError } from '../../core/errors.js';
 import { repoRoot } from '../../testing/paths.js';
 import { createCpuBackend, supportedIsas } from './index.js';
+import { loadAddon, nativeDeclarations, type NativeDeclaration } from './native.js';
+
+/** A native context made with `declarations` instead of src/core/kernels.ts's own. */
+function contextWith(declarations: NativeDeclaration[]): void {
+  const { Context } = loadAddon();
+  new Context(1, 'scalar', 'auto', declarations).dispose();
+}
 
 describe('cpu backend', () => {
   it('recycles released buffers and accounts live and pooled bytes', () => {
@@ -40,7 +47,33 @@ describe('cpu backend', () => {
   it('rejects a buffer too small for the shape', () => {
     const b = createCpuBackend({ threads: 1 });
     const [x, w, y] = [b.alloc(2 * 3 * 3 * 4), b.alloc(9 * 4 * 5), b.alloc(10)];
-    assert.throws(() => b.conv3x3(x, w, y, { n: 2, h: 3, w: 3, cin: 4, cout: 5 }), /y holds 10 floats but the shape needs 90/);
+    assert.throws(() => b.conv3x3({ x, w, y }, { n: 2, h: 3, w: 3, cin: 4, cout: 5 }), /conv3x3: y holds 10 floats but the shape needs 90/);
+    b.dispose();
+  });
+
+  it('loads only when the native kernels and the declarations agree, naming the kernel that differs', () => {
+    assert.doesNotThrow(() => contextWith(nativeDeclarations()));
+    const negate: NativeDeclaration = {
+      name: 'negate',
+      native: 'negate',
+      buffers: [{ name: 'a', access: 'read', length: [[0, 1]] }, { name: 'out', access: 'write', length: [[0, 1]] }],
+      params: [{ name: 'length', kind: 'size' }],
+    };
+    assert.throws(() => contextWith([...nativeDeclarations(), negate]), /kernel 'negate' is declared in src\/core\/kernels.ts but the native addon has no kernel 'negate': add it to KS_KERNELS in native\/kernels.h/);
+    assert.throws(() => contextWith(nativeDeclarations().filter((d) => d.native !== 'add')), /native kernel 'add' \(native\/kernels.h\) is not declared in src\/core\/kernels.ts/);
+    const wrongAccess = nativeDeclarations().map((d) =>
+      d.native === 'conv3x3' ? { ...d, buffers: d.buffers.map((b) => ({ ...b, access: 'read' as const })) } : d);
+    assert.throws(() => contextWith(wrongAccess), /kernel 'conv3x3': src\/core\/kernels.ts declares buffers:scalars 'rrr:iiiii' but its C\+\+ signature in native\/kernels.h takes 'rrw:iiiii'/);
+    const missingScalar = nativeDeclarations().map((d) => (d.native === 'scale' ? { ...d, params: d.params.slice(1) } : d));
+    assert.throws(() => contextWith(missingScalar), /kernel 'scale': .* declares buffers:scalars 'rw:i' but .* takes 'rw:fi'/);
+  });
+
+  it('checks each call against the declaration: buffer types, integer sizes, argument count', () => {
+    const b = createCpuBackend({ threads: 1 });
+    const [a, out] = [b.alloc(4), b.alloc(4)];
+    assert.throws(() => b.scale({ a, out }, { alpha: 2, length: 2.5 }), /scale: length must be an integer >= 0/);
+    assert.throws(() => b.globalMaxPool({ x: a, y: out }, { n: 1, spatial: 0, c: 1 }), /globalMaxPool: spatial must be an integer >= 1/);
+    assert.throws(() => b.matmul({ a, b: a, out }, { m: 2, k: 2, n: 2, transA: 0 as unknown as boolean, transB: false }), /matmul: transA must be a boolean/);
     b.dispose();
   });
 
@@ -78,7 +111,7 @@ describe('cpu backend', () => {
     const b = createCpuBackend({ threads: 1, conv: 'direct' });
     const x = b.alloc(4);
     b.dispose();
-    assert.throws(() => b.add(x, x, x, 4), /disposed/);
+    assert.throws(() => b.add({ a: x, b: x, out: x }, { length: 4 }), /disposed/);
   });
 
   it('takes its thread count from the option, then KILOSECOND_THREADS', () => {
@@ -109,8 +142,8 @@ describe('cpu backend', () => {
       const gw = b.alloc(9 * s.cin * s.cout);
       b.write(x, Float32Array.from({ length: x.length }, (_, i) => Math.sin(i)));
       b.write(w, Float32Array.from({ length: w.length }, (_, i) => Math.cos(i)));
-      b.conv3x3(x, w, y, s);
-      b.conv3x3BackwardFilter(x, y, gw, s);
+      b.conv3x3({ x, w, y }, s);
+      b.conv3x3BackwardFilter({ x, gy: y, gw }, s);
       const out = [await b.read(y), await b.read(gw)];
       b.dispose();
       return out;

@@ -70,9 +70,9 @@ function main(): void {
     const w = backend.alloc(9 * s.cin * s.cout);
     [x, y, w].forEach((b, i) => backend.write(b, Float32Array.from({ length: b.length }, (_, j) => Math.sin(j * (i + 1)))));
     const run = {
-      forward: () => backend.conv3x3(x, w, y, s),
-      backwardData: () => backend.conv3x3BackwardData(y, w, x, s),
-      backwardFilter: () => backend.conv3x3BackwardFilter(x, y, w, s),
+      forward: () => backend.conv3x3({ x, w, y }, s),
+      backwardData: () => backend.conv3x3BackwardData({ gy: y, w, gx: x }, s),
+      backwardFilter: () => backend.conv3x3BackwardFilter({ x, gy: y, gw: w }, s),
     };
     const flops = 2 * pixels * 9 * s.cin * s.cout;
     const cells = passes.map((pass) => {

@@ -12,7 +12,10 @@ import { availableParallelism } from 'node:os';
 import type { Backend, DeviceBuffer } from '../../core/backend.js';
 import { UserError } from '../../core/errors.js';
 import { ArrayPool } from './pool.js';
-import { type ConvAlgorithm, type Isa, type NativeContext, convAlgorithms, isaNames, loadAddon } from './native.js';
+import { bufferNames, kernelNames, type Kernels, paramNames } from '../../core/kernels.js';
+import {
+  type ConvAlgorithm, type Isa, type NativeContext, convAlgorithms, isaNames, loadAddon, nativeDeclarations,
+} from './native.js';
 
 export type { ConvAlgorithm, Isa } from './native.js';
 
@@ -85,10 +88,25 @@ function chooseIsa(requested: Isa | undefined): Isa {
   return value;
 }
 
+/**
+ * The kernel methods: one generic call per declared kernel, its buffers then its scalars in
+ * declared order; the addon checks them against the same declarations before running it.
+ */
+function nativeKernels(native: NativeContext): Kernels {
+  const bound: Record<string, unknown> = {};
+  kernelNames.forEach((name, index) => {
+    const buffers = bufferNames(name);
+    const params = paramNames(name);
+    bound[name] = (b: Record<string, DeviceBuffer>, p: Record<string, number | boolean>) =>
+      native.run(index, ...buffers.map((n) => data(b[n]!)), ...params.map((n) => p[n]!));
+  });
+  return bound as Kernels;
+}
+
 export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
   const { Context } = loadAddon();
   const conv = chooseSetting(options.conv, 'conv', 'KILOSECOND_CONV', convAlgorithms, 'auto').value;
-  const native: NativeContext = new Context(chooseThreads(options.threads), chooseIsa(options.isa), conv);
+  const native: NativeContext = new Context(chooseThreads(options.threads), chooseIsa(options.isa), conv, nativeDeclarations());
   const pool = new ArrayPool();
 
   return {
@@ -119,43 +137,6 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
       native.dispose();
     },
 
-    conv3x3: (x, w, y, s) => native.conv3x3(data(x), data(w), data(y), s.n, s.h, s.w, s.cin, s.cout),
-    conv3x3BackwardData: (gy, w, gx, s) =>
-      native.conv3x3BackwardData(data(gy), data(w), data(gx), s.n, s.h, s.w, s.cin, s.cout),
-    conv3x3BackwardFilter: (x, gy, gw, s) =>
-      native.conv3x3BackwardFilter(data(x), data(gy), data(gw), s.n, s.h, s.w, s.cin, s.cout),
-
-    batchNormTrain: (x, gamma, beta, y, mean, invstd, runningMean, runningVar, momentum, s) =>
-      native.batchNormTrain(
-        data(x), data(gamma), data(beta), data(y), data(mean), data(invstd), data(runningMean), data(runningVar),
-        momentum, s.rows, s.channels, s.eps, s.relu,
-      ),
-    batchNormEval: (x, gamma, beta, runningMean, runningVar, y, s) =>
-      native.batchNormEval(
-        data(x), data(gamma), data(beta), data(runningMean), data(runningVar), data(y), s.rows, s.channels, s.eps, s.relu,
-      ),
-    batchNormBackward: (x, y, gy, gamma, mean, invstd, gx, ggamma, gbeta, s) =>
-      native.batchNormBackward(
-        data(x), data(y), data(gy), data(gamma), data(mean), data(invstd), data(gx), data(ggamma), data(gbeta),
-        s.rows, s.channels, s.eps, s.relu,
-      ),
-
-    maxPool2x2: (x, y, s) => native.maxPool2x2(data(x), data(y), s.n, s.h, s.w, s.c),
-    maxPool2x2Backward: (x, gy, gx, s) => native.maxPool2x2Backward(data(x), data(gy), data(gx), s.n, s.h, s.w, s.c),
-    globalMaxPool: (x, y, s) => native.globalMaxPool(data(x), data(y), s.n, s.spatial, s.c),
-    globalMaxPoolBackward: (x, gy, gx, s) => native.globalMaxPoolBackward(data(x), data(gy), data(gx), s.n, s.spatial, s.c),
-
-    matmul: (a, b, out, s) => native.matmul(data(a), data(b), data(out), s.m, s.k, s.n, s.transA, s.transB),
-    add: (a, b, out, length) => native.add(data(a), data(b), data(out), length),
-    scale: (a, alpha, out, length) => native.scale(data(a), alpha, data(out), length),
-
-    crossEntropy: (logits, labels, probs, loss, n, k, smoothing) =>
-      native.crossEntropy(data(logits), data(labels), data(probs), data(loss), n, k, smoothing),
-    crossEntropyBackward: (probs, labels, gloss, glogits, n, k, smoothing) =>
-      native.crossEntropyBackward(data(probs), data(labels), data(gloss), data(glogits), n, k, smoothing),
-    accumulateMetrics: (logits, labels, stats, n, k) => native.accumulateMetrics(data(logits), data(labels), data(stats), n, k),
-
-    sgdStep: (param, grad, velocity, length, h) =>
-      native.sgdStep(data(param), data(grad), data(velocity), length, h.lr, h.momentum, h.weightDecay, h.nesterov),
+    ...nativeKernels(native),
   };
 }

@@ -14,6 +14,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors.js';
+import {
+  type Access, type KernelDeclaration, kernelDeclarations, kernelNames, lengthFactors, type ParamKind, paramNames,
+} from '../../core/kernels.js';
 
 export type Isa = 'avx512' | 'avx2' | 'scalar';
 export const isaNames: readonly Isa[] = ['avx512', 'avx2', 'scalar'];
@@ -28,38 +31,50 @@ export interface NativeContext {
   readonly threads: number;
   scratchBytes(): number;
   dispose(): void;
-  conv3x3(x: Float32Array, w: Float32Array, y: Float32Array, n: number, h: number, width: number, cin: number, cout: number): void;
-  conv3x3BackwardData(gy: Float32Array, w: Float32Array, gx: Float32Array, n: number, h: number, width: number, cin: number, cout: number): void;
-  conv3x3BackwardFilter(x: Float32Array, gy: Float32Array, gw: Float32Array, n: number, h: number, width: number, cin: number, cout: number): void;
-  batchNormTrain(
-    x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, invstd: Float32Array,
-    runningMean: Float32Array, runningVar: Float32Array, momentum: number, rows: number, channels: number, eps: number, relu: boolean,
-  ): void;
-  batchNormEval(
-    x: Float32Array, gamma: Float32Array, beta: Float32Array, runningMean: Float32Array, runningVar: Float32Array, y: Float32Array,
-    rows: number, channels: number, eps: number, relu: boolean,
-  ): void;
-  batchNormBackward(
-    x: Float32Array, y: Float32Array, gy: Float32Array, gamma: Float32Array, mean: Float32Array, invstd: Float32Array,
-    gx: Float32Array, ggamma: Float32Array, gbeta: Float32Array, rows: number, channels: number, eps: number, relu: boolean,
-  ): void;
-  maxPool2x2(x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number): void;
-  maxPool2x2Backward(x: Float32Array, gy: Float32Array, gx: Float32Array, n: number, h: number, w: number, c: number): void;
-  globalMaxPool(x: Float32Array, y: Float32Array, n: number, spatial: number, c: number): void;
-  globalMaxPoolBackward(x: Float32Array, gy: Float32Array, gx: Float32Array, n: number, spatial: number, c: number): void;
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
-  add(a: Float32Array, b: Float32Array, out: Float32Array, length: number): void;
-  scale(a: Float32Array, alpha: number, out: Float32Array, length: number): void;
-  crossEntropy(logits: Float32Array, labels: Float32Array, probs: Float32Array, loss: Float32Array, n: number, k: number, smoothing: number): void;
-  crossEntropyBackward(probs: Float32Array, labels: Float32Array, gloss: Float32Array, glogits: Float32Array, n: number, k: number, smoothing: number): void;
-  accumulateMetrics(logits: Float32Array, labels: Float32Array, stats: Float32Array, n: number, k: number): void;
-  sgdStep(param: Float32Array, grad: Float32Array, velocity: Float32Array, length: number, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  /**
+   * Runs declared kernel number `kernel` (its index in the declarations the context was made
+   * with) on its buffers, then its scalars, each in declared order.
+   */
+  run(kernel: number, ...args: Array<Float32Array | number | boolean>): void;
+}
+
+/** A kernel declaration in the form the addon reads (native/addon.cc, bind_declarations). */
+export interface NativeDeclaration {
+  /** The declared name, for messages. */
+  name: string;
+  /** The C++ kernel's name in KS_KERNELS (native/kernels.h). */
+  native: string;
+  buffers: Array<{ name: string; access: Access; length: Array<[param: number, divisor: number]> }>;
+  params: Array<{ name: string; kind: ParamKind }>;
 }
 
 interface NativeAddon {
-  Context: new (threads: number, isa: string, conv: ConvAlgorithm) => NativeContext;
+  Context: new (threads: number, isa: string, conv: ConvAlgorithm, declarations: NativeDeclaration[]) => NativeContext;
   /** The ISAs this CPU runs, best first. */
   supportedIsas(): Isa[];
+}
+
+/** conv3x3BackwardData -> conv3x3_backward_data: the C++ name of a kernel. */
+export function nativeName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Every kernel of src/core/kernels.ts, in `kernelNames` order, as the addon reads them. */
+export function nativeDeclarations(): NativeDeclaration[] {
+  return kernelNames.map((name) => {
+    const declaration: KernelDeclaration = kernelDeclarations[name];
+    const params = paramNames(name);
+    return {
+      name,
+      native: nativeName(name),
+      buffers: Object.entries(declaration.buffers).map(([buffer, { access, length }]) => ({
+        name: buffer,
+        access,
+        length: lengthFactors(name, length, params).map((f): [number, number] => [f.param, f.divisor]),
+      })),
+      params: params.map((param) => ({ name: param, kind: declaration.params[param]! })),
+    };
+  });
 }
 
 /** The folder holding package.json above this file (compiled code lives in dist/). */
@@ -81,7 +96,7 @@ interface NodeGypBuild {
 
 /** Installing kilosecond does not need a compiler, so the addon may be absent: say how to get it. */
 function howToBuild(root: string): string {
-  return 'To build it: install a C++17 compiler, make and python3 (Debian, Ubuntu: sudo apt-get install build-essential python3), ' +
+  return 'To build it: install a C++20 compiler, make and python3 (Debian, Ubuntu: sudo apt-get install build-essential python3), ' +
     `then run 'npm rebuild kilosecond' (in a checkout of kilosecond itself: 'npx node-gyp rebuild' in ${root}). ` +
     "The 'webgpu' and 'reference' backends work without it.";
 }

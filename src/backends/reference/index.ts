@@ -5,18 +5,36 @@
  * (beside the PyTorch fixtures), so clarity wins over speed everywhere. Reductions accumulate
  * in float64 so that it is a little more accurate than the float32 backends it judges.
  */
-import type {
-  Backend, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape, SgdHyper,
-} from '../../core/backend.js';
+import type { Backend, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape } from '../../core/backend.js';
+import { bindKernels, type KernelImplementations } from '../../core/kernels.js';
+
+/** Host memory: float32 like every backend, or float64 for gradient checks by finite differences. */
+type HostArray = Float32Array | Float64Array;
 
 class HostBuffer implements DeviceBuffer {
-  constructor(readonly data: Float32Array) {}
+  constructor(readonly data: HostArray) {}
   get length(): number {
     return this.data.length;
   }
 }
 
-const host = (b: DeviceBuffer): Float32Array => (b as HostBuffer).data;
+const host = (b: DeviceBuffer): HostArray => (b as HostBuffer).data;
+
+export interface ReferenceBackendOptions {
+  /**
+   * 'float64' stores every buffer in float64, so that whole computations (not only reductions)
+   * run in double precision: what finite-difference gradient checks need. Default 'float32'.
+   */
+  precision?: 'float32' | 'float64';
+}
+
+/** The reference backend, with exact access to its float64 buffers. */
+export interface ReferenceBackend extends Backend {
+  /** The buffer's values at the backend's precision (float64 ones stay float64). */
+  readExact(buf: DeviceBuffer): Float64Array;
+  /** Overwrite the buffer with `values` at the backend's precision. */
+  writeExact(buf: DeviceBuffer, values: Float64Array): void;
+}
 
 /**
  * Calls f(pixel, tap, neighbour) for every output pixel and every in-bounds tap of its 3x3
@@ -44,23 +62,28 @@ function forEachTap(
   }
 }
 
-export function createReferenceBackend(): Backend {
+export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
+  const Storage = options.precision === 'float64' ? Float64Array : Float32Array;
   let liveBytes = 0;
   return {
-    name: 'reference',
+    name: options.precision === 'float64' ? 'reference (float64)' : 'reference',
 
     alloc(length) {
-      liveBytes += length * 4;
-      return new HostBuffer(new Float32Array(length));
+      liveBytes += length * Storage.BYTES_PER_ELEMENT;
+      return new HostBuffer(new Storage(length));
     },
     release(buf) {
-      liveBytes -= buf.length * 4;
+      liveBytes -= buf.length * Storage.BYTES_PER_ELEMENT;
     },
     write(buf, data, offset = 0) {
       host(buf).set(data, offset);
     },
     async read(buf) {
-      return host(buf).slice();
+      return Float32Array.from(host(buf));
+    },
+    readExact: (buf) => Float64Array.from(host(buf)),
+    writeExact(buf, values) {
+      host(buf).set(values);
     },
     fill(buf, value) {
       host(buf).fill(value);
@@ -71,185 +94,170 @@ export function createReferenceBackend(): Backend {
     memoryStats: () => ({ liveBytes, pooledBytes: 0 }),
     async sync() {},
     dispose() {},
-
-    conv3x3(xb, wb, yb, s) {
-      const [x, w, y] = [host(xb), host(wb), host(yb)];
-      const acc = new Float64Array(s.n * s.h * s.w * s.cout);
-      forEachTap(s, (p, tap, q) => {
-        for (let ci = 0; ci < s.cin; ci++) {
-          const v = x[q * s.cin + ci];
-          const wRow = (tap * s.cin + ci) * s.cout;
-          for (let co = 0; co < s.cout; co++) acc[p * s.cout + co] += v * w[wRow + co];
-        }
-      });
-      y.set(acc);
-    },
-    conv3x3BackwardData(gyb, wb, gxb, s) {
-      const [gy, w, gx] = [host(gyb), host(wb), host(gxb)];
-      // d(y[p, co]) / d(x[q, ci]) = w[tap, ci, co] for every tap linking output p to input q.
-      const acc = new Float64Array(s.n * s.h * s.w * s.cin);
-      forEachTap(s, (p, tap, q) => {
-        for (let ci = 0; ci < s.cin; ci++) {
-          const wRow = (tap * s.cin + ci) * s.cout;
-          let sum = 0;
-          for (let co = 0; co < s.cout; co++) sum += gy[p * s.cout + co] * w[wRow + co];
-          acc[q * s.cin + ci] += sum;
-        }
-      });
-      gx.set(acc);
-    },
-    conv3x3BackwardFilter(xb, gyb, gwb, s) {
-      const [x, gy, gw] = [host(xb), host(gyb), host(gwb)];
-      const acc = new Float64Array(9 * s.cin * s.cout);
-      forEachTap(s, (p, tap, q) => {
-        for (let ci = 0; ci < s.cin; ci++) {
-          const v = x[q * s.cin + ci];
-          const wRow = (tap * s.cin + ci) * s.cout;
-          for (let co = 0; co < s.cout; co++) acc[wRow + co] += v * gy[p * s.cout + co];
-        }
-      });
-      gw.set(acc);
-    },
-
-    batchNormTrain(xb, gammab, betab, yb, meanb, invstdb, rmb, rvb, momentum, s) {
-      const [x, gamma, beta, y] = [host(xb), host(gammab), host(betab), host(yb)];
-      const [mean, invstd, rm, rv] = [host(meanb), host(invstdb), host(rmb), host(rvb)];
-      const { rows, channels: C } = s;
-      for (let c = 0; c < C; c++) {
-        let sum = 0;
-        for (let r = 0; r < rows; r++) sum += x[r * C + c];
-        const m = sum / rows;
-        let sq = 0;
-        for (let r = 0; r < rows; r++) sq += (x[r * C + c] - m) ** 2;
-        const variance = sq / rows;
-        const is = 1 / Math.sqrt(variance + s.eps);
-        mean[c] = m;
-        invstd[c] = is;
-        rm[c] = (1 - momentum) * rm[c] + momentum * m;
-        rv[c] = (1 - momentum) * rv[c] + momentum * (rows > 1 ? (sq / (rows - 1)) : variance);
-        for (let r = 0; r < rows; r++) {
-          const v = gamma[c] * (x[r * C + c] - m) * is + beta[c];
-          y[r * C + c] = s.relu && v < 0 ? 0 : v;
-        }
-      }
-    },
-    batchNormEval(xb, gammab, betab, rmb, rvb, yb, s) {
-      const [x, gamma, beta, rm, rv, y] = [host(xb), host(gammab), host(betab), host(rmb), host(rvb), host(yb)];
-      const C = s.channels;
-      for (let i = 0; i < s.rows * C; i++) {
-        const c = i % C;
-        const v = (gamma[c] * (x[i] - rm[c])) / Math.sqrt(rv[c] + s.eps) + beta[c];
-        y[i] = s.relu && v < 0 ? 0 : v;
-      }
-    },
-    batchNormBackward(xb, yb, gyb, gammab, meanb, invstdb, gxb, ggammab, gbetab, s) {
-      const [x, y, gy, gamma, mean, invstd] = [host(xb), host(yb), host(gyb), host(gammab), host(meanb), host(invstdb)];
-      const [gx, ggamma, gbeta] = [host(gxb), host(ggammab), host(gbetab)];
-      const { rows, channels: C } = s;
-      const g = (i: number): number => (s.relu && y[i] <= 0 ? 0 : gy[i]);
-      for (let c = 0; c < C; c++) {
-        let sumG = 0;
-        let sumGX = 0;
-        for (let r = 0; r < rows; r++) {
-          const i = r * C + c;
-          sumG += g(i);
-          sumGX += g(i) * (x[i] - mean[c]) * invstd[c];
-        }
-        gbeta[c] = sumG;
-        ggamma[c] = sumGX;
-        for (let r = 0; r < rows; r++) {
-          const i = r * C + c;
-          const xhat = (x[i] - mean[c]) * invstd[c];
-          gx[i] = gamma[c] * invstd[c] * (g(i) - sumG / rows - (xhat * sumGX) / rows);
-        }
-      }
-    },
-
-    maxPool2x2(xb, yb, s) {
-      const [x, y] = [host(xb), host(yb)];
-      forEachPoolWindow(s, (out, first) => {
-        let best = first[0];
-        for (const i of first) if (x[i] > x[best]) best = i;
-        y[out] = x[best];
-      });
-    },
-    maxPool2x2Backward(xb, gyb, gxb, s) {
-      const [x, gy, gx] = [host(xb), host(gyb), host(gxb)];
-      gx.fill(0);
-      forEachPoolWindow(s, (out, window) => {
-        let best = window[0];
-        for (const i of window) if (x[i] > x[best]) best = i;
-        gx[best] += gy[out];
-      });
-    },
-    globalMaxPool(xb, yb, s) {
-      const [x, y] = [host(xb), host(yb)];
-      forEachGlobalArgmax(x, s, (out, best) => (y[out] = x[best]));
-    },
-    globalMaxPoolBackward(xb, gyb, gxb, s) {
-      const [x, gy, gx] = [host(xb), host(gyb), host(gxb)];
-      gx.fill(0);
-      forEachGlobalArgmax(x, s, (out, best) => (gx[best] = gy[out]));
-    },
-
-    matmul(ab, bb, outb, s) {
-      matmulInto(host(ab), host(bb), host(outb), s);
-    },
-    add(ab, bb, outb, length) {
-      const [a, b, out] = [host(ab), host(bb), host(outb)];
-      for (let i = 0; i < length; i++) out[i] = a[i] + b[i];
-    },
-    scale(ab, alpha, outb, length) {
-      const [a, out] = [host(ab), host(outb)];
-      for (let i = 0; i < length; i++) out[i] = a[i] * alpha;
-    },
-
-    crossEntropy(logitsb, labelsb, probsb, lossb, n, k, smoothing) {
-      const [logits, labels, probs, loss] = [host(logitsb), host(labelsb), host(probsb), host(lossb)];
-      let total = 0;
-      for (let r = 0; r < n; r++) {
-        const logZ = logSumExp(logits, r * k, k);
-        for (let j = 0; j < k; j++) {
-          const logp = logits[r * k + j] - logZ;
-          probs[r * k + j] = Math.exp(logp);
-          total -= smoothedTarget(j, labels[r], k, smoothing) * logp;
-        }
-      }
-      loss[0] = total / n;
-    },
-    crossEntropyBackward(probsb, labelsb, glossb, glogitsb, n, k, smoothing) {
-      const [probs, labels, gloss, glogits] = [host(probsb), host(labelsb), host(glossb), host(glogitsb)];
-      for (let r = 0; r < n; r++) {
-        for (let j = 0; j < k; j++) {
-          const i = r * k + j;
-          glogits[i] = (gloss[0] * (probs[i] - smoothedTarget(j, labels[r], k, smoothing))) / n;
-        }
-      }
-    },
-    accumulateMetrics(logitsb, labelsb, statsb, n, k) {
-      const [logits, labels, stats] = [host(logitsb), host(labelsb), host(statsb)];
-      let correct = 0;
-      let loss = 0;
-      for (let r = 0; r < n; r++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
-        if (best === labels[r]) correct++;
-        loss += logSumExp(logits, r * k, k) - logits[r * k + labels[r]];
-      }
-      stats[0] += correct;
-      stats[1] += loss;
-    },
-
-    sgdStep(pb, gb, vb, length, h: SgdHyper) {
-      const [p, g, v] = [host(pb), host(gb), host(vb)];
-      for (let i = 0; i < length; i++) {
-        const grad = g[i] + h.weightDecay * p[i];
-        v[i] = h.momentum * v[i] + grad;
-        p[i] -= h.lr * (h.nesterov ? grad + h.momentum * v[i] : v[i]);
-      }
-    },
+    ...bindKernels(referenceKernels, host),
   };
 }
+
+const referenceKernels: KernelImplementations<HostArray> = {
+  conv3x3({ x, w, y }, s) {
+    const acc = new Float64Array(s.n * s.h * s.w * s.cout);
+    forEachTap(s, (p, tap, q) => {
+      for (let ci = 0; ci < s.cin; ci++) {
+        const v = x[q * s.cin + ci];
+        const wRow = (tap * s.cin + ci) * s.cout;
+        for (let co = 0; co < s.cout; co++) acc[p * s.cout + co] += v * w[wRow + co];
+      }
+    });
+    y.set(acc);
+  },
+  conv3x3BackwardData({ gy, w, gx }, s) {
+    // d(y[p, co]) / d(x[q, ci]) = w[tap, ci, co] for every tap linking output p to input q.
+    const acc = new Float64Array(s.n * s.h * s.w * s.cin);
+    forEachTap(s, (p, tap, q) => {
+      for (let ci = 0; ci < s.cin; ci++) {
+        const wRow = (tap * s.cin + ci) * s.cout;
+        let sum = 0;
+        for (let co = 0; co < s.cout; co++) sum += gy[p * s.cout + co] * w[wRow + co];
+        acc[q * s.cin + ci] += sum;
+      }
+    });
+    gx.set(acc);
+  },
+  conv3x3BackwardFilter({ x, gy, gw }, s) {
+    const acc = new Float64Array(9 * s.cin * s.cout);
+    forEachTap(s, (p, tap, q) => {
+      for (let ci = 0; ci < s.cin; ci++) {
+        const v = x[q * s.cin + ci];
+        const wRow = (tap * s.cin + ci) * s.cout;
+        for (let co = 0; co < s.cout; co++) acc[wRow + co] += v * gy[p * s.cout + co];
+      }
+    });
+    gw.set(acc);
+  },
+
+  batchNormTrain({ x, gamma, beta, y, mean, invstd, runningMean: rm, runningVar: rv }, s) {
+    const { rows, channels: C, momentum } = s;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += x[r * C + c];
+      const m = sum / rows;
+      let sq = 0;
+      for (let r = 0; r < rows; r++) sq += (x[r * C + c] - m) ** 2;
+      const variance = sq / rows;
+      const is = 1 / Math.sqrt(variance + s.eps);
+      mean[c] = m;
+      invstd[c] = is;
+      rm[c] = (1 - momentum) * rm[c] + momentum * m;
+      rv[c] = (1 - momentum) * rv[c] + momentum * (rows > 1 ? (sq / (rows - 1)) : variance);
+      for (let r = 0; r < rows; r++) {
+        const v = gamma[c] * (x[r * C + c] - m) * is + beta[c];
+        y[r * C + c] = s.relu && v < 0 ? 0 : v;
+      }
+    }
+  },
+  batchNormEval({ x, gamma, beta, runningMean: rm, runningVar: rv, y }, s) {
+    const C = s.channels;
+    for (let i = 0; i < s.rows * C; i++) {
+      const c = i % C;
+      const v = (gamma[c] * (x[i] - rm[c])) / Math.sqrt(rv[c] + s.eps) + beta[c];
+      y[i] = s.relu && v < 0 ? 0 : v;
+    }
+  },
+  batchNormBackward({ x, y, gy, gamma, mean, invstd, gx, ggamma, gbeta }, s) {
+    const { rows, channels: C } = s;
+    const g = (i: number): number => (s.relu && y[i] <= 0 ? 0 : gy[i]);
+    for (let c = 0; c < C; c++) {
+      let sumG = 0;
+      let sumGX = 0;
+      for (let r = 0; r < rows; r++) {
+        const i = r * C + c;
+        sumG += g(i);
+        sumGX += g(i) * (x[i] - mean[c]) * invstd[c];
+      }
+      gbeta[c] = sumG;
+      ggamma[c] = sumGX;
+      for (let r = 0; r < rows; r++) {
+        const i = r * C + c;
+        const xhat = (x[i] - mean[c]) * invstd[c];
+        gx[i] = gamma[c] * invstd[c] * (g(i) - sumG / rows - (xhat * sumGX) / rows);
+      }
+    }
+  },
+
+  maxPool2x2({ x, y }, s) {
+    forEachPoolWindow(s, (out, first) => {
+      let best = first[0];
+      for (const i of first) if (x[i] > x[best]) best = i;
+      y[out] = x[best];
+    });
+  },
+  maxPool2x2Backward({ x, gy, gx }, s) {
+    gx.fill(0);
+    forEachPoolWindow(s, (out, window) => {
+      let best = window[0];
+      for (const i of window) if (x[i] > x[best]) best = i;
+      gx[best] += gy[out];
+    });
+  },
+  globalMaxPool({ x, y }, s) {
+    forEachGlobalArgmax(x, s, (out, best) => (y[out] = x[best]));
+  },
+  globalMaxPoolBackward({ x, gy, gx }, s) {
+    gx.fill(0);
+    forEachGlobalArgmax(x, s, (out, best) => (gx[best] = gy[out]));
+  },
+
+  matmul({ a, b, out }, s) {
+    matmulInto(a, b, out, s);
+  },
+  add({ a, b, out }, { length }) {
+    for (let i = 0; i < length; i++) out[i] = a[i] + b[i];
+  },
+  scale({ a, out }, { alpha, length }) {
+    for (let i = 0; i < length; i++) out[i] = a[i] * alpha;
+  },
+
+  crossEntropy({ logits, labels, probs, loss }, { n, k, smoothing }) {
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const logZ = logSumExp(logits, r * k, k);
+      for (let j = 0; j < k; j++) {
+        const logp = logits[r * k + j] - logZ;
+        probs[r * k + j] = Math.exp(logp);
+        total -= smoothedTarget(j, labels[r], k, smoothing) * logp;
+      }
+    }
+    loss[0] = total / n;
+  },
+  crossEntropyBackward({ probs, labels, gloss, glogits }, { n, k, smoothing }) {
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < k; j++) {
+        const i = r * k + j;
+        glogits[i] = (gloss[0] * (probs[i] - smoothedTarget(j, labels[r], k, smoothing))) / n;
+      }
+    }
+  },
+  accumulateMetrics({ logits, labels, stats }, { n, k }) {
+    let correct = 0;
+    let loss = 0;
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
+      if (best === labels[r]) correct++;
+      loss += logSumExp(logits, r * k, k) - logits[r * k + labels[r]];
+    }
+    stats[0] += correct;
+    stats[1] += loss;
+  },
+
+  sgdStep({ param: p, grad: g, velocity: v }, h) {
+    for (let i = 0; i < h.length; i++) {
+      const grad = g[i] + h.weightDecay * p[i];
+      v[i] = h.momentum * v[i] + grad;
+      p[i] -= h.lr * (h.nesterov ? grad + h.momentum * v[i] : v[i]);
+    }
+  },
+};
 
 /** Calls f(outputIndex, inputIndices) for each channel of each 2x2 window (row-major taps). */
 function forEachPoolWindow(s: Pool2x2Shape, f: (out: number, window: number[]) => void): void {
@@ -266,7 +274,7 @@ function forEachPoolWindow(s: Pool2x2Shape, f: (out: number, window: number[]) =
 }
 
 /** Calls f(outputIndex, indexOfFirstMaximum) for each (image, channel). */
-function forEachGlobalArgmax(x: Float32Array, s: GlobalPoolShape, f: (out: number, best: number) => void): void {
+function forEachGlobalArgmax(x: HostArray, s: GlobalPoolShape, f: (out: number, best: number) => void): void {
   for (let n = 0; n < s.n; n++)
     for (let c = 0; c < s.c; c++) {
       let best = n * s.spatial * s.c + c;
@@ -278,7 +286,7 @@ function forEachGlobalArgmax(x: Float32Array, s: GlobalPoolShape, f: (out: numbe
     }
 }
 
-function matmulInto(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
+function matmulInto(a: HostArray, b: HostArray, out: HostArray, s: MatmulShape): void {
   // a is [m,k] (or [k,m] when transA); b is [k,n] (or [n,k] when transB).
   const aAt = s.transA ? (i: number, p: number) => a[p * s.m + i] : (i: number, p: number) => a[i * s.k + p];
   const bAt = s.transB ? (p: number, j: number) => b[j * s.k + p] : (p: number, j: number) => b[p * s.n + j];
@@ -290,7 +298,7 @@ function matmulInto(a: Float32Array, b: Float32Array, out: Float32Array, s: Matm
     }
 }
 
-function logSumExp(v: Float32Array, start: number, k: number): number {
+function logSumExp(v: HostArray, start: number, k: number): number {
   let max = -Infinity;
   for (let j = 0; j < k; j++) max = Math.max(max, v[start + j]);
   let sum = 0;

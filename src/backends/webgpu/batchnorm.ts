@@ -5,7 +5,7 @@
  * handle 4 channels per thread with vector loads (shaders/vector4.wgsl).
  */
 import type { BatchNormShape } from '../../core/backend.js';
-import type { KernelContext } from './context.js';
+import type { GpuKernels, KernelContext } from './context.js';
 import type { Slab } from './memory.js';
 import { grid1d, uniforms } from './shaders.js';
 import { defineKernel, type Access, type Kernel } from './stream.js';
@@ -63,50 +63,43 @@ function reduction(s: BatchNormShape): Reduction {
 /** One thread per channel (bn_eval_stats.wgsl). */
 const channelGroups = (channels: number): [number, number, number] => [Math.ceil(channels / 64), 1, 1];
 
-export function batchNormTrain(
-  ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, y: Slab, mean: Slab, invstd: Slab,
-  runningMean: Slab, runningVar: Slab, momentum: number, s: BatchNormShape,
-): void {
-  const r = reduction(s);
-  const partial = ctx.scratch(2 * r.chunks * s.channels);
-  ctx.stream.dispatch(statsKernels[r.vw], [x, partial], r.params, r.groups);
-  ctx.stream.dispatch(
-    statsFinishKernel, [x, partial, mean, invstd, runningMean, runningVar],
-    uniforms([s.channels, r.chunks, s.rows], [s.eps, momentum]), [s.channels, 1, 1],
-  );
-  ctx.done(partial);
-  apply(ctx, x, gamma, beta, mean, invstd, y, s);
-}
+export const batchNormKernels: GpuKernels<'batchNormTrain' | 'batchNormEval' | 'batchNormBackward'> = {
+  batchNormTrain(ctx, { x, gamma, beta, y, mean, invstd, runningMean, runningVar }, s) {
+    const r = reduction(s);
+    const partial = ctx.scratch(2 * r.chunks * s.channels);
+    ctx.stream.dispatch(statsKernels[r.vw], [x, partial], r.params, r.groups);
+    ctx.stream.dispatch(
+      statsFinishKernel, [x, partial, mean, invstd, runningMean, runningVar],
+      uniforms([s.channels, r.chunks, s.rows], [s.eps, s.momentum]), [s.channels, 1, 1],
+    );
+    ctx.done(partial);
+    apply(ctx, x, gamma, beta, mean, invstd, y, s);
+  },
 
-export function batchNormEval(
-  ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, runningMean: Slab, runningVar: Slab,
-  y: Slab, s: BatchNormShape,
-): void {
-  const mean = ctx.scratch(s.channels);
-  const invstd = ctx.scratch(s.channels);
-  ctx.stream.dispatch(
-    evalStatsKernel, [runningMean, runningVar, mean, invstd],
-    uniforms([s.channels], [s.eps]), channelGroups(s.channels),
-  );
-  apply(ctx, x, gamma, beta, mean, invstd, y, s);
-  ctx.done(mean, invstd);
-}
+  batchNormEval(ctx, { x, gamma, beta, runningMean, runningVar, y }, s) {
+    const mean = ctx.scratch(s.channels);
+    const invstd = ctx.scratch(s.channels);
+    ctx.stream.dispatch(
+      evalStatsKernel, [runningMean, runningVar, mean, invstd],
+      uniforms([s.channels], [s.eps]), channelGroups(s.channels),
+    );
+    apply(ctx, x, gamma, beta, mean, invstd, y, s);
+    ctx.done(mean, invstd);
+  },
 
-export function batchNormBackward(
-  ctx: KernelContext, x: Slab, y: Slab, gy: Slab, gamma: Slab, mean: Slab, invstd: Slab,
-  gx: Slab, ggamma: Slab, gbeta: Slab, s: BatchNormShape,
-): void {
-  const r = reduction(s);
-  const partial = ctx.scratch(2 * r.chunks * s.channels);
-  const coef = ctx.scratch(4 * s.channels);
-  ctx.stream.dispatch(gradKernels[r.vw], [x, y, gy, mean, invstd, partial], r.params, r.groups);
-  ctx.stream.dispatch(
-    gradFinishKernel, [partial, gamma, mean, invstd, ggamma, gbeta, coef],
-    uniforms([s.channels, r.chunks, s.rows]), [s.channels, 1, 1],
-  );
-  rowPass(ctx, backwardKernels, [x, y, gy, coef, gx], s);
-  ctx.done(partial, coef);
-}
+  batchNormBackward(ctx, { x, y, gy, gamma, mean, invstd, gx, ggamma, gbeta }, s) {
+    const r = reduction(s);
+    const partial = ctx.scratch(2 * r.chunks * s.channels);
+    const coef = ctx.scratch(4 * s.channels);
+    ctx.stream.dispatch(gradKernels[r.vw], [x, y, gy, mean, invstd, partial], r.params, r.groups);
+    ctx.stream.dispatch(
+      gradFinishKernel, [partial, gamma, mean, invstd, ggamma, gbeta, coef],
+      uniforms([s.channels, r.chunks, s.rows]), [s.channels, 1, 1],
+    );
+    rowPass(ctx, backwardKernels, [x, y, gy, coef, gx], s);
+    ctx.done(partial, coef);
+  },
+};
 
 function apply(
   ctx: KernelContext, x: Slab, gamma: Slab, beta: Slab, mean: Slab, invstd: Slab, y: Slab, s: BatchNormShape,

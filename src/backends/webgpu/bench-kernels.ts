@@ -76,17 +76,21 @@ export async function benchKernels(gpu: Backend, o: BenchOptions): Promise<Kerne
       const ms = (performance.now() - start) / iters;
       results.push({ layer: layer.name, kernel, ms, rate: work / (ms / 1000) });
     };
-    await time('forward', gflop, () => gpu.conv3x3(x, w, y, s));
-    await time('backward-data', gflop, () => gpu.conv3x3BackwardData(y, w, x, s));
-    await time('backward-filter', gflop, () => gpu.conv3x3BackwardFilter(x, y, w, s));
+    await time('forward', gflop, () => gpu.conv3x3({ x, w, y }, s));
+    await time('backward-data', gflop, () => gpu.conv3x3BackwardData({ gy: y, w, gx: x }, s));
+    await time('backward-filter', gflop, () => gpu.conv3x3BackwardFilter({ x, gy: y, gw: w }, s));
     if (o.withBatchNorm ?? true) {
       // Train: read x twice (statistics, then normalise), write y. Backward: read x, y, gy twice, write gx.
       await time('bn-train', gigabytes(3), () =>
-        gpu.batchNormTrain(y, gamma!, beta!, z, mean!, invstd!, runningMean!, runningVar!, 0.1, bnShape));
+        gpu.batchNormTrain({
+          x: y, gamma: gamma!, beta: beta!, y: z, mean: mean!, invstd: invstd!, runningMean: runningMean!, runningVar: runningVar!,
+        }, { ...bnShape, momentum: 0.1 }));
       await time('bn-backward', gigabytes(7), () =>
-        gpu.batchNormBackward(y, z, gy, gamma!, mean!, invstd!, gz, ggamma!, gbeta!, bnShape));
+        gpu.batchNormBackward({
+          x: y, y: z, gy, gamma: gamma!, mean: mean!, invstd: invstd!, gx: gz, ggamma: ggamma!, gbeta: gbeta!,
+        }, bnShape));
       // The bandwidth yardstick: one read, one write.
-      await time('scale', gigabytes(2), () => gpu.scale(y, 0.5, z, pixels * s.cout));
+      await time('scale', gigabytes(2), () => gpu.scale({ a: y, out: z }, { alpha: 0.5, length: pixels * s.cout }));
     }
     for (const buffer of [x, w, y, z, gy, gz, gamma, beta, mean, invstd, runningMean, runningVar, ggamma, gbeta]) {
       gpu.release(buffer!);

@@ -11,7 +11,7 @@
  * 1- or 3-channel input layer) are zero-padded into scratch buffers first.
  */
 import type { Conv3x3Shape } from '../../core/backend.js';
-import type { KernelContext } from './context.js';
+import type { GpuKernels, KernelContext } from './context.js';
 import { pad, type PadShape } from './elementwise.js';
 import { dispatchGemm, gemmKernel, TILES, type Tile } from './gemm.js';
 import type { Slab } from './memory.js';
@@ -34,13 +34,17 @@ export function forceTiles(tiles: { forward?: Tile; filter?: Tile }): void {
   forcedTiles = tiles;
 }
 
-export function conv3x3(ctx: KernelContext, x: Slab, w: Slab, y: Slab, s: Conv3x3Shape): void {
-  const p = new PaddedOperands(ctx, s);
-  forward(ctx, p.activations(x, s.cin), p.weights(w), p.activationsOut(y, s.cout), p.shape);
-  p.finish();
-}
+export const convKernels: GpuKernels<'conv3x3' | 'conv3x3BackwardData' | 'conv3x3BackwardFilter'> = {
+  conv3x3(ctx, { x, w, y }, s) {
+    const p = new PaddedOperands(ctx, s);
+    forward(ctx, p.activations(x, s.cin), p.weights(w), p.activationsOut(y, s.cout), p.shape);
+    p.finish();
+  },
+  conv3x3BackwardData: (ctx, { gy, w, gx }, s) => backwardData(ctx, gy, w, gx, s),
+  conv3x3BackwardFilter: (ctx, { x, gy, gw }, s) => backwardFilter(ctx, x, gy, gw, s),
+};
 
-export function conv3x3BackwardData(ctx: KernelContext, gy: Slab, w: Slab, gx: Slab, s: Conv3x3Shape): void {
+function backwardData(ctx: KernelContext, gy: Slab, w: Slab, gx: Slab, s: Conv3x3Shape): void {
   const p = new PaddedOperands(ctx, s);
   const { cin, cout } = p.shape;
   const flipped = p.take(9 * cin * cout);
@@ -49,7 +53,7 @@ export function conv3x3BackwardData(ctx: KernelContext, gy: Slab, w: Slab, gx: S
   p.finish();
 }
 
-export function conv3x3BackwardFilter(ctx: KernelContext, x: Slab, gy: Slab, gw: Slab, s: Conv3x3Shape): void {
+function backwardFilter(ctx: KernelContext, x: Slab, gy: Slab, gw: Slab, s: Conv3x3Shape): void {
   const p = new PaddedOperands(ctx, s);
   const { cin, cout } = p.shape;
   const pixels = s.n * s.h * s.w;

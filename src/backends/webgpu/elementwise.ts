@@ -2,8 +2,7 @@
  * @file Elementwise kernels: fill, add, scale, the SGD step, and the channel padding the
  * convolutions use.
  */
-import type { SgdHyper } from '../../core/backend.js';
-import type { KernelContext } from './context.js';
+import type { GpuKernels, KernelContext } from './context.js';
 import type { Slab } from './memory.js';
 import { grid1d, uniforms } from './shaders.js';
 import { defineKernel } from './stream.js';
@@ -18,20 +17,20 @@ export function fill(ctx: KernelContext, dst: Slab, length: number, value: numbe
   ctx.stream.dispatch(fillKernel, [dst], uniforms([length], [value]), grid1d(length));
 }
 
-export function add(ctx: KernelContext, a: Slab, b: Slab, dst: Slab, length: number): void {
-  ctx.stream.dispatch(addKernel, [a, b, dst], uniforms([length]), grid1d(length));
-}
-
-export function scale(ctx: KernelContext, a: Slab, alpha: number, dst: Slab, length: number): void {
-  ctx.stream.dispatch(scaleKernel, [a, dst], uniforms([length], [alpha]), grid1d(length));
-}
-
-export function sgdStep(ctx: KernelContext, param: Slab, grad: Slab, velocity: Slab, length: number, h: SgdHyper): void {
-  ctx.stream.dispatch(
-    sgdKernel, [grad, param, velocity],
-    uniforms([length, h.nesterov ? 1 : 0], [h.lr, h.momentum, h.weightDecay]), grid1d(length),
-  );
-}
+export const elementwiseKernels: GpuKernels<'add' | 'scale' | 'sgdStep'> = {
+  add(ctx, { a, b, out }, { length }) {
+    ctx.stream.dispatch(addKernel, [a, b, out], uniforms([length]), grid1d(length));
+  },
+  scale(ctx, { a, out }, { alpha, length }) {
+    ctx.stream.dispatch(scaleKernel, [a, out], uniforms([length], [alpha]), grid1d(length));
+  },
+  sgdStep(ctx, { param, grad, velocity }, h) {
+    ctx.stream.dispatch(
+      sgdKernel, [grad, param, velocity],
+      uniforms([h.length, h.nesterov ? 1 : 0], [h.lr, h.momentum, h.weightDecay]), grid1d(h.length),
+    );
+  },
+};
 
 /** A [outer][mid][inner] tensor viewed with new mid and inner extents (zero-filled or cut). */
 export interface PadShape {

@@ -2,8 +2,7 @@
  * @file The tiled GEMM (shaders/gemm.wgsl) and its tile shapes, plus the dense-layer matmul.
  * Convolutions reuse the same core with their own operand file (conv.ts).
  */
-import type { MatmulShape } from '../../core/backend.js';
-import type { KernelContext } from './context.js';
+import type { GpuKernels, KernelContext } from './context.js';
 import type { Slab } from './memory.js';
 import { uniforms } from './shaders.js';
 import { defineKernel, type Kernel } from './stream.js';
@@ -73,9 +72,11 @@ export function dispatchGemm(
   ctx.stream.dispatch(kernel, [a, b, c], params, [Math.ceil(p.N / tile.BN), Math.ceil(p.M / tile.BM), splits]);
 }
 
-export function matmul(ctx: KernelContext, a: Slab, b: Slab, out: Slab, s: MatmulShape): void {
-  const tile = TILES.small;
-  dispatchGemm(ctx, gemmKernel('matmul.wgsl', tile), tile, a, b, out, {
-    M: s.m, N: s.n, K: s.k, transA: s.transA, transB: s.transB,
-  });
-}
+export const denseKernels: GpuKernels<'matmul'> = {
+  matmul(ctx, { a, b, out }, s) {
+    const tile = TILES.small;
+    dispatchGemm(ctx, gemmKernel('matmul.wgsl', tile), tile, a, b, out, {
+      M: s.m, N: s.n, K: s.k, transA: s.transA, transB: s.transB,
+    });
+  },
+};

@@ -6,23 +6,27 @@
  *
  *   const gpu = await createWebGpuBackend();
  *   const x = gpu.alloc(n * h * w * c); gpu.write(x, pixels);
- *   gpu.conv3x3(x, weights, y, { n, h, w, cin: c, cout });
+ *   gpu.conv3x3({ x, w: weights, y }, { n, h, w, cin: c, cout });
  *   const values = await gpu.read(y);
  */
-import type {
-  Backend, BatchNormShape, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape, SgdHyper,
-} from '../../core/backend.js';
-import * as bn from './batchnorm.js';
-import { KernelContext, slabOf } from './context.js';
-import * as conv from './conv.js';
+import type { Backend, DeviceBuffer } from '../../core/backend.js';
+import { bindKernels, type KernelName, type Kernels } from '../../core/kernels.js';
+import { batchNormKernels } from './batchnorm.js';
+import { type GpuKernels, inContext, KernelContext, slabOf } from './context.js';
+import { convKernels } from './conv.js';
 import { gpuConstants, openDevice, type OpenedDevice, type WebGpuOptions } from './device.js';
-import * as ew from './elementwise.js';
-import { matmul } from './gemm.js';
-import * as loss from './loss.js';
+import { elementwiseKernels, fill } from './elementwise.js';
+import { denseKernels } from './gemm.js';
+import { lossKernels } from './loss.js';
 import { GpuBuffer, SlabPool } from './memory.js';
 import { measureFp32Peak, type PeakOptions } from './peak.js';
-import * as pooling from './pooling.js';
+import { poolingKernels } from './pooling.js';
 import { CommandStream } from './stream.js';
+
+/** Every declared kernel's WGSL implementation; one missing here is a compile error naming it. */
+const gpuKernels: GpuKernels<KernelName> = {
+  ...convKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...lossKernels,
+};
 
 export type { WebGpuOptions } from './device.js';
 
@@ -39,6 +43,9 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 }
 
 const { GPUBufferUsage } = gpuConstants;
+
+// The kernel methods are declared by merging this interface and bound in the constructor.
+interface WebGpu extends Kernels {}
 
 class WebGpu implements WebGpuBackend {
   /** 'webgpu (nvidia nvidia-h100-80gb-hbm3)': run records say which adapter did the work. */
@@ -62,6 +69,7 @@ class WebGpu implements WebGpuBackend {
     );
     this.stream = new CommandStream(device, this.pool, dispatchesPerSubmit);
     this.ctx = new KernelContext(this.stream, this.pool);
+    Object.assign(this, bindKernels(inContext(gpuKernels, this.ctx), slabOf));
   }
 
   // ---- memory ---------------------------------------------------------------------------------
@@ -87,7 +95,7 @@ class WebGpu implements WebGpuBackend {
   }
 
   fill(buf: DeviceBuffer, value: number): void {
-    ew.fill(this.ctx, slabOf(buf), buf.length, value);
+    fill(this.ctx, slabOf(buf), buf.length, value);
   }
 
   copy(src: DeviceBuffer, dst: DeviceBuffer): void {
@@ -111,102 +119,5 @@ class WebGpu implements WebGpuBackend {
     this.stream.dispose();
     this.pool.destroyPooled();
     this.device.destroy();
-  }
-
-  // ---- convolution ----------------------------------------------------------------------------
-  conv3x3(x: DeviceBuffer, w: DeviceBuffer, y: DeviceBuffer, s: Conv3x3Shape): void {
-    conv.conv3x3(this.ctx, slabOf(x), slabOf(w), slabOf(y), s);
-  }
-
-  conv3x3BackwardData(gy: DeviceBuffer, w: DeviceBuffer, gx: DeviceBuffer, s: Conv3x3Shape): void {
-    conv.conv3x3BackwardData(this.ctx, slabOf(gy), slabOf(w), slabOf(gx), s);
-  }
-
-  conv3x3BackwardFilter(x: DeviceBuffer, gy: DeviceBuffer, gw: DeviceBuffer, s: Conv3x3Shape): void {
-    conv.conv3x3BackwardFilter(this.ctx, slabOf(x), slabOf(gy), slabOf(gw), s);
-  }
-
-  // ---- batch norm -----------------------------------------------------------------------------
-  batchNormTrain(
-    x: DeviceBuffer, gamma: DeviceBuffer, beta: DeviceBuffer, y: DeviceBuffer, mean: DeviceBuffer,
-    invstd: DeviceBuffer, runningMean: DeviceBuffer, runningVar: DeviceBuffer, momentum: number, s: BatchNormShape,
-  ): void {
-    bn.batchNormTrain(
-      this.ctx, slabOf(x), slabOf(gamma), slabOf(beta), slabOf(y), slabOf(mean), slabOf(invstd),
-      slabOf(runningMean), slabOf(runningVar), momentum, s,
-    );
-  }
-
-  batchNormEval(
-    x: DeviceBuffer, gamma: DeviceBuffer, beta: DeviceBuffer, runningMean: DeviceBuffer, runningVar: DeviceBuffer,
-    y: DeviceBuffer, s: BatchNormShape,
-  ): void {
-    bn.batchNormEval(
-      this.ctx, slabOf(x), slabOf(gamma), slabOf(beta), slabOf(runningMean), slabOf(runningVar), slabOf(y), s,
-    );
-  }
-
-  batchNormBackward(
-    x: DeviceBuffer, y: DeviceBuffer, gy: DeviceBuffer, gamma: DeviceBuffer, mean: DeviceBuffer,
-    invstd: DeviceBuffer, gx: DeviceBuffer, ggamma: DeviceBuffer, gbeta: DeviceBuffer, s: BatchNormShape,
-  ): void {
-    bn.batchNormBackward(
-      this.ctx, slabOf(x), slabOf(y), slabOf(gy), slabOf(gamma), slabOf(mean), slabOf(invstd),
-      slabOf(gx), slabOf(ggamma), slabOf(gbeta), s,
-    );
-  }
-
-  // ---- pooling --------------------------------------------------------------------------------
-  maxPool2x2(x: DeviceBuffer, y: DeviceBuffer, s: Pool2x2Shape): void {
-    pooling.maxPool2x2(this.ctx, slabOf(x), slabOf(y), s);
-  }
-
-  maxPool2x2Backward(x: DeviceBuffer, gy: DeviceBuffer, gx: DeviceBuffer, s: Pool2x2Shape): void {
-    pooling.maxPool2x2Backward(this.ctx, slabOf(x), slabOf(gy), slabOf(gx), s);
-  }
-
-  globalMaxPool(x: DeviceBuffer, y: DeviceBuffer, s: GlobalPoolShape): void {
-    pooling.globalMaxPool(this.ctx, slabOf(x), slabOf(y), s);
-  }
-
-  globalMaxPoolBackward(x: DeviceBuffer, gy: DeviceBuffer, gx: DeviceBuffer, s: GlobalPoolShape): void {
-    pooling.globalMaxPoolBackward(this.ctx, slabOf(x), slabOf(gy), slabOf(gx), s);
-  }
-
-  // ---- dense ----------------------------------------------------------------------------------
-  matmul(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, s: MatmulShape): void {
-    matmul(this.ctx, slabOf(a), slabOf(b), slabOf(out), s);
-  }
-
-  add(a: DeviceBuffer, b: DeviceBuffer, out: DeviceBuffer, length: number): void {
-    ew.add(this.ctx, slabOf(a), slabOf(b), slabOf(out), length);
-  }
-
-  scale(a: DeviceBuffer, alpha: number, out: DeviceBuffer, length: number): void {
-    ew.scale(this.ctx, slabOf(a), alpha, slabOf(out), length);
-  }
-
-  // ---- loss and metrics -----------------------------------------------------------------------
-  crossEntropy(
-    logits: DeviceBuffer, labels: DeviceBuffer, probs: DeviceBuffer, lossOut: DeviceBuffer,
-    n: number, k: number, smoothing: number,
-  ): void {
-    loss.crossEntropy(this.ctx, slabOf(logits), slabOf(labels), slabOf(probs), slabOf(lossOut), n, k, smoothing);
-  }
-
-  crossEntropyBackward(
-    probs: DeviceBuffer, labels: DeviceBuffer, gloss: DeviceBuffer, glogits: DeviceBuffer,
-    n: number, k: number, smoothing: number,
-  ): void {
-    loss.crossEntropyBackward(this.ctx, slabOf(probs), slabOf(labels), slabOf(gloss), slabOf(glogits), n, k, smoothing);
-  }
-
-  accumulateMetrics(logits: DeviceBuffer, labels: DeviceBuffer, stats: DeviceBuffer, n: number, k: number): void {
-    loss.accumulateMetrics(this.ctx, slabOf(logits), slabOf(labels), slabOf(stats), n, k);
-  }
-
-  // ---- optimiser ------------------------------------------------------------------------------
-  sgdStep(param: DeviceBuffer, grad: DeviceBuffer, velocity: DeviceBuffer, length: number, h: SgdHyper): void {
-    ew.sgdStep(this.ctx, slabOf(param), slabOf(grad), slabOf(velocity), length, h);
   }
 }

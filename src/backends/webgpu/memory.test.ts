@@ -55,9 +55,9 @@ describe('webgpu memory', () => {
       const y = gpu.alloc(s.n * s.h * s.w * s.cout);
       gpu.fill(x, 1);
       gpu.fill(w, 0.5);
-      gpu.conv3x3(x, w, y, s);
-      gpu.conv3x3BackwardFilter(x, y, w, s);
-      gpu.conv3x3BackwardData(y, w, x, s);
+      gpu.conv3x3({ x, w, y }, s);
+      gpu.conv3x3BackwardFilter({ x, gy: y, gw: w }, s);
+      gpu.conv3x3BackwardData({ gy: y, w, gx: x }, s);
       await gpu.read(x);
       for (const buffer of [x, w, y]) gpu.release(buffer);
     };
@@ -95,7 +95,7 @@ describe('webgpu memory', () => {
     const data = randomArray(777, 1);
     const a = gpu.alloc(data.length);
     gpu.write(a, data);
-    for (let i = 0; i < 300; i++) gpu.scale(a, i % 2 ? 2 : 0.5, a, data.length);
+    for (let i = 0; i < 300; i++) gpu.scale({ a, out: a }, { alpha: i % 2 ? 2 : 0.5, length: data.length });
     assert.deepEqual(await gpu.read(a), data);
     gpu.release(a);
   });

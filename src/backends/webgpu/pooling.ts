@@ -1,9 +1,7 @@
 /**
  * @file 2x2 max pooling and global max pooling, forward and backward.
  */
-import type { GlobalPoolShape, Pool2x2Shape } from '../../core/backend.js';
-import type { KernelContext } from './context.js';
-import type { Slab } from './memory.js';
+import type { GpuKernels } from './context.js';
 import { grid1d, uniforms } from './shaders.js';
 import { defineKernel } from './stream.js';
 
@@ -12,22 +10,21 @@ const maxPoolBackwardKernel = defineKernel(['common.wgsl', 'maxpool_window.wgsl'
 const globalKernel = defineKernel(['common.wgsl', 'global_maxpool_column.wgsl', 'global_maxpool.wgsl'], ['read', 'write']);
 const globalBackwardKernel = defineKernel(['common.wgsl', 'global_maxpool_column.wgsl', 'global_maxpool_backward.wgsl'], ['read', 'read', 'write']);
 
-export function maxPool2x2(ctx: KernelContext, x: Slab, y: Slab, s: Pool2x2Shape): void {
-  const total = s.n * Math.floor(s.h / 2) * Math.floor(s.w / 2) * s.c;
-  ctx.stream.dispatch(maxPoolKernel, [x, y], uniforms([total, s.h, s.w, s.c]), grid1d(total));
-}
-
-export function maxPool2x2Backward(ctx: KernelContext, x: Slab, gy: Slab, gx: Slab, s: Pool2x2Shape): void {
-  const total = s.n * s.h * s.w * s.c;
-  ctx.stream.dispatch(maxPoolBackwardKernel, [x, gy, gx], uniforms([total, s.h, s.w, s.c]), grid1d(total));
-}
-
-export function globalMaxPool(ctx: KernelContext, x: Slab, y: Slab, s: GlobalPoolShape): void {
-  const total = s.n * s.c;
-  ctx.stream.dispatch(globalKernel, [x, y], uniforms([total, s.spatial, s.c]), grid1d(total));
-}
-
-export function globalMaxPoolBackward(ctx: KernelContext, x: Slab, gy: Slab, gx: Slab, s: GlobalPoolShape): void {
-  const total = s.n * s.c;
-  ctx.stream.dispatch(globalBackwardKernel, [x, gy, gx], uniforms([total, s.spatial, s.c]), grid1d(total));
-}
+export const poolingKernels: GpuKernels<'maxPool2x2' | 'maxPool2x2Backward' | 'globalMaxPool' | 'globalMaxPoolBackward'> = {
+  maxPool2x2(ctx, { x, y }, s) {
+    const total = s.n * Math.floor(s.h / 2) * Math.floor(s.w / 2) * s.c;
+    ctx.stream.dispatch(maxPoolKernel, [x, y], uniforms([total, s.h, s.w, s.c]), grid1d(total));
+  },
+  maxPool2x2Backward(ctx, { x, gy, gx }, s) {
+    const total = s.n * s.h * s.w * s.c;
+    ctx.stream.dispatch(maxPoolBackwardKernel, [x, gy, gx], uniforms([total, s.h, s.w, s.c]), grid1d(total));
+  },
+  globalMaxPool(ctx, { x, y }, s) {
+    const total = s.n * s.c;
+    ctx.stream.dispatch(globalKernel, [x, y], uniforms([total, s.spatial, s.c]), grid1d(total));
+  },
+  globalMaxPoolBackward(ctx, { x, gy, gx }, s) {
+    const total = s.n * s.c;
+    ctx.stream.dispatch(globalBackwardKernel, [x, gy, gx], uniforms([total, s.spatial, s.c]), grid1d(total));
+  },
+};

@@ -2,21 +2,25 @@
  * @file Softmax cross-entropy with label smoothing, mean over the batch (PyTorch's
  * F.cross_entropy(logits, labels, label_smoothing=s)).
  */
-import type { Graph } from '../graph.js';
+import { defineOp } from '../op.js';
 import { expectShape, type Tensor } from '../tensor.js';
 
 /** logits [n, k], labels [n] (class indices stored as floats) -> loss [1]. */
-export function crossEntropy(g: Graph, logits: Tensor, labels: Tensor, smoothing = 0): Tensor {
+export const crossEntropy = defineOp('crossEntropy', (g, logits: Tensor, labels: Tensor, smoothing: number = 0) => {
   const [n, k] = logits.shape;
   expectShape('cross-entropy labels', labels, [n]);
   const probs = g.empty([n, k]);
   const loss = g.empty([1]);
-  g.backend.crossEntropy(logits.buffer, labels.buffer, probs.buffer, loss.buffer, n, k, smoothing);
-  g.record([logits, labels], loss, [probs], (gloss) => {
-    // d loss / d logits = (softmax(logits) - target) / n.
-    const glogits = g.empty(logits.shape);
-    g.backend.crossEntropyBackward(probs.buffer, labels.buffer, gloss.buffer, glogits.buffer, n, k, smoothing);
-    return [glogits, undefined];
-  });
-  return loss;
-}
+  const s = { n, k, smoothing };
+  g.backend.crossEntropy({ logits: logits.buffer, labels: labels.buffer, probs: probs.buffer, loss: loss.buffer }, s);
+  return {
+    inputs: [logits, labels], output: loss, saves: [probs],
+    backward: (gloss, needs) => {
+      if (needs(1)) throw new Error('crossEntropy: the labels are class indices, which have no gradient');
+      // d loss / d logits = (softmax(logits) - target) / n.
+      const glogits = g.empty(logits.shape);
+      g.backend.crossEntropyBackward({ probs: probs.buffer, labels: labels.buffer, gloss: gloss.buffer, glogits: glogits.buffer }, s);
+      return [glogits, undefined];
+    },
+  };
+});
