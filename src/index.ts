@@ -28,7 +28,7 @@ export { openDataset } from './data/open.js';
 export { loadDataset, datasetInfo, datasetNames, type DatasetInfo, type ImageSet } from './data/datasets.js';
 
 /** Thrown for anything the caller can fix (a bad setting, a missing file); its message says what. Other errors are bugs. */
-export { UserError } from './core/errors.js';
+export { UserError, type SettingRef } from './core/errors.js';
 
 /** Writes a checkpoint as a standalone ONNX model (opset 17) that does its own normalisation. */
 export { exportOnnx } from './export/onnx.js';

@@ -17,11 +17,11 @@ import { createTrainLoader, type TrainLoaderOptions } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
 
 export interface DataBenchOptions {
-  /** Images per generated training set (default 20,000). */
-  images?: number;
-  batchSize?: number;
-  /** Simulated training step for the wait measurement, in ms (default 100). */
-  stepMs?: number;
+  /** Images per generated training set. */
+  images: number;
+  batchSize: number;
+  /** Simulated training step for the wait measurement, in ms. */
+  stepMs: number;
   /** Print the table to stdout (default true). */
   print?: boolean;
 }
@@ -122,8 +122,7 @@ export function formatDataBenchmark(r: DataBenchResult): string {
   return lines.join('\n');
 }
 
-export async function runDataBenchmark(opts: DataBenchOptions = {}): Promise<DataBenchResult> {
-  const o = { images: opts.images ?? 20000, batchSize: opts.batchSize ?? 512, stepMs: opts.stepMs ?? 100 };
+export async function runDataBenchmark(o: DataBenchOptions): Promise<DataBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'kilosecond-bench-data-'));
   const loadBefore = loadavg();
   try {
@@ -132,7 +131,7 @@ export async function runDataBenchmark(opts: DataBenchOptions = {}): Promise<Dat
       await benchShape(datasetInfo('mnist'), 'MNIST 28x28x1', o, dir),
     ];
     const result = { rows, load_before: loadBefore, load_after: loadavg(), step_ms: o.stepMs, images: o.images, batch_size: o.batchSize };
-    if (opts.print !== false) process.stdout.write(`${formatDataBenchmark(result)}\n`);
+    if (o.print !== false) process.stdout.write(`${formatDataBenchmark(result)}\n`);
     return result;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -9,10 +9,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBackend } from '../backends/index.js';
-import { UserError } from '../core/errors.js';
+import { Message, msg, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { datasetInfo, datasetNames, loadDataset, type DatasetName } from '../data/datasets.js';
 import { explainCheckpoints } from '../explain/explain.js';
+import { defaultExplainImages } from '../explain/select.js';
 import { writeChart } from '../report/charts.js';
 import { datasetComparison, type RunHistory } from '../report/curves.js';
 import { writeReport, type Figure } from '../report/html.js';
@@ -39,6 +40,13 @@ function isMissingData(err: UserError, dataset: DatasetName): boolean {
   return err.message.startsWith(`${dataset}: missing file`);
 }
 
+/** The first line of a message, its settings kept: a table cell holds one line. */
+function firstLine(err: UserError): Message {
+  const end = err.parts.findIndex((p) => typeof p === 'string' && p.includes('\n'));
+  if (end < 0) return new Message(err.parts);
+  return new Message([...err.parts.slice(0, end), (err.parts[end] as string).split('\n')[0]!]);
+}
+
 interface DatasetRuns { dataset: DatasetName; augmented: FinishedRun; plain?: FinishedRun }
 
 /**
@@ -55,7 +63,7 @@ async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOpti
       const { test } = await loadDataset(r.dataset, { dataDir: o.config.dataDir, verify: o.config.verifyData !== false, split: 'test' });
       const checkpoints = [{ path: r.augmented.checkpoint, name: 'with augmentation' }];
       if (r.plain) checkpoints.push({ path: r.plain.checkpoint, name: 'without augmentation' });
-      const e = await explainCheckpoints({ checkpoints, backend, info, test: test!, images: o.gradcamImages ?? 10, seed: o.config.seed });
+      const e = await explainCheckpoints({ checkpoints, backend, info, test: test!, images: o.gradcamImages ?? defaultExplainImages, seed: o.config.seed });
       await writeFileAtomic(join(o.out, `${r.dataset}-gradcam.png`), e.figure);
       figures.push({
         caption: `${r.dataset}: Grad-CAM of layer3 for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
@@ -68,8 +76,10 @@ async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOpti
   }
 }
 
-export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: ResultRow[]; table: string }> {
+/** The table, and why each row that is not a result is not (`dataset: reason`). */
+export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: ResultRow[]; table: string; failures: Message[] }> {
   const rows: ResultRow[] = [];
+  const failures: Message[] = [];
   const done: DatasetRuns[] = [];
   for (const dataset of o.datasets ?? datasetNames) {
     const config: TrainConfig = { ...o.config, dataset, out: join(o.out, dataset) };
@@ -85,7 +95,9 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
       done.push({ dataset, augmented, ...(plain ? { plain } : {}) });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      rows.push({ dataset, status: isMissingData(err, dataset) ? 'skipped' : 'failed', reason: err.message.split('\n')[0] });
+      const reason = firstLine(err);
+      rows.push({ dataset, status: isMissingData(err, dataset) ? 'skipped' : 'failed', reason: String(reason) });
+      failures.push(msg`${dataset}: ${reason}`);
     }
   }
   const table = resultsTableMarkdown(rows);
@@ -105,5 +117,5 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
     benchHistories: histories,
     gradcam: await gradcamFigures(done, o),
   });
-  return { rows, table };
+  return { rows, table, failures };
 }

@@ -60,8 +60,7 @@ async function canvasDecode(files: readonly string[], size: number): Promise<voi
   }
 }
 
-export async function runDecodeBenchmark(o: { photos?: number } = {}): Promise<DecodeBenchResult> {
-  const photos = o.photos ?? 2000;
+export async function runDecodeBenchmark({ photos }: { photos: number }): Promise<DecodeBenchResult> {
   const side = 256;
   const dir = await mkdtemp(join(tmpdir(), 'kilosecond-bench-decode-'));
   try {

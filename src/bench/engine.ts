@@ -10,13 +10,15 @@ import { ResNet9 } from '../nn/resnet9.js';
 import { Sgd } from '../optim/sgd.js';
 import { Sfc32 } from '../core/random.js';
 import { trainStep } from '../train/step.js';
+import { recipe } from '../train/trainer.js';
 
 export interface EngineBenchOptions {
   backend: string;
   width: number;
   batchSize: number;
   steps: number;
-  warmup?: number;
+  /** Untimed steps first. */
+  warmup: number;
   /** Square input side and channels; default 32 and 3 (CIFAR-10). */
   imageSize?: number;
   channels?: number;
@@ -52,18 +54,18 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
   const size = o.imageSize ?? 32;
   const channels = o.channels ?? 3;
   const model = new ResNet9(backend, { inChannels: channels, classes: 10, width: o.width });
-  const optimiser = new Sgd(model.parameters(), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+  const optimiser = new Sgd(model.parameters(), recipe);
   const images = Tensor.fromArray(
     backend, [o.batchSize, size, size, channels], randomNormal(o.batchSize * size * size * channels, rng),
   );
   const labels = Tensor.fromArray(backend, [o.batchSize], Float32Array.from({ length: o.batchSize }, () => rng.nextInt(10)));
   try {
     const times: number[] = [];
-    for (let i = 0; i < (o.warmup ?? 2) + o.steps; i++) {
+    for (let i = 0; i < o.warmup + o.steps; i++) {
       const start = performance.now();
-      trainStep(model, optimiser, { images, labels }, 0.01, 0.2);
+      trainStep(model, optimiser, { images, labels }, 0.01, recipe.labelSmoothing);
       await backend.sync();
-      if (i >= (o.warmup ?? 2)) times.push((performance.now() - start) / 1000);
+      if (i >= o.warmup) times.push((performance.now() - start) / 1000);
     }
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { runTorchTrainStep, torchAvailable } from './peers.js';
 import type { EngineBenchResult } from './engine.js';
+import { recipe } from '../train/trainer.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const sharedDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
@@ -23,12 +24,13 @@ function ours(backend: string, width: number, batchSize: number, steps: number):
 }
 
 function engine(args: string[]): void {
-  const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 'cpu';
+  const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : recipe.backend;
   const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : 5;
+  // The recipe, then a quarter of its batch, then a quarter of its width.
   const configs = [
-    { width: 64, batchSize: 512 },
-    { width: 64, batchSize: 128 },
-    { width: 16, batchSize: 512 },
+    { width: recipe.width, batchSize: recipe.batchSize },
+    { width: recipe.width, batchSize: recipe.batchSize / 4 },
+    { width: recipe.width / 4, batchSize: recipe.batchSize },
   ];
   const haveTorch = torchAvailable();
   if (!haveTorch) console.log('PyTorch (Debian python3-torch) not found at /usr/bin/python3: ours only.');

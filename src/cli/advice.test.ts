@@ -1,6 +1,7 @@
 /**
- * @file Every command that reads a dataset, given files that fail verification, prints advice
- * whose flags that same command accepts (its --help lists them), and no stack trace.
+ * @file Errors from below the command line name settings, and a command prints them as flags that
+ * it accepts (its --help lists them), with no stack trace: every command that reads a dataset,
+ * given files that fail verification; and a few commands' other advice.
  */
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,13 +26,17 @@ let model: string;
 /** The options a command's --help lists. */
 async function acceptedFlags(command: string[]): Promise<Set<string>> {
   const { stdout } = await runCli([...command, '--help']);
-  return new Set(stdout.match(/--[a-z][a-z0-9-]*/g) ?? []);
+  return new Set(stdout.match(flagWord) ?? []);
 }
 
-/** What the command told the user as it failed. */
-async function complaint(args: string[]): Promise<string> {
-  const e = await cliFailure(args);
+const flagWord = /--[a-z][a-z0-9-]*/g;
+
+/** What the command told the user as it failed; every flag it advises is one the command accepts. */
+async function complaint(command: string[], rest: string[]): Promise<string> {
+  const accepted = await acceptedFlags(command);
+  const e = await cliFailure([...command, ...rest]);
   assert.equal(e.code, 1);
+  for (const flag of e.stderr.match(flagWord) ?? []) assert.ok(accepted.has(flag), `${command.join(' ')} advises ${flag}, which it does not accept:\n${e.stderr}`);
   return e.stderr;
 }
 
@@ -65,11 +70,20 @@ const commands: Array<{ name: string; command: string[]; rest: () => string[] }>
 
 for (const c of commands) {
   test(`${c.name}: the md5 error's advice names only options ${c.name} accepts`, async () => {
-    const accepted = await acceptedFlags(c.command);
-    const shown = await complaint([...c.command, ...c.rest(), '--data-dir', bad]);
-    assert.match(shown, /labels-idx1-ubyte\.gz.*md5/);
-    const advised: string[] = shown.match(/--[a-z][a-z0-9-]*/g) ?? [];
-    assert.ok(advised.includes('--no-verify'), shown);
-    for (const flag of advised) assert.ok(accepted.has(flag), `${c.name} advises ${flag}, which it does not accept:\n${shown}`);
+    const shown = await complaint(c.command, [...c.rest(), '--data-dir', bad]);
+    assert.match(shown, /labels-idx1-ubyte\.gz.*md5.*or pass --no-verify to use it anyway/);
   });
 }
+
+test('precompute: an augmentation the images cannot take names the flag', async () => {
+  const shown = await complaint(['precompute'], ['mnist', '--epochs', '1', '--out', out(), '--data-dir', join(sharedDir, 'data', 'mnist'), '--pad', '40']);
+  assert.equal(shown, 'kilosecond: --pad 40: the padding must be an integer from 0 to 27 for 28x28 images\n');
+});
+
+test('train: an --out that already holds a model advises --force and --resume with the folder', async () => {
+  const run = join(dir, 'run');
+  await mkdir(run, { recursive: true });
+  await writeFile(join(run, 'model.safetensors'), '');
+  const shown = await complaint(['train'], ['mnist', '--out', run]);
+  assert.equal(shown, `kilosecond: ${run} already holds a model (model.safetensors): pass --force to train over it, --resume ${run} to go on with it, or choose another --out\n`);
+});

@@ -4,7 +4,9 @@
  */
 import { Argument, type Command } from 'commander';
 import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
-import { UserError } from '../core/errors.js';
+import { defaultExplainImages } from '../explain/select.js';
+import { recipe } from '../train/trainer.js';
+import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 import { jsonHooks, terminalHooks } from './train.js';
@@ -12,7 +14,7 @@ import { jsonHooks, terminalHooks } from './train.js';
 /** `bench datasets` and `bench explain`: the same table, runs and report, for the datasets asked. */
 async function runBench(o: RecipeFlags & { out: string; images: number }, what: { datasets: DatasetName[]; compareAugmentation: boolean; title?: string }): Promise<void> {
   const { benchDatasets } = await import('../bench/datasets.js');
-  const { table, rows } = await benchDatasets({
+  const { table, rows, failures } = await benchDatasets({
     config: configFromFlags(o),
     out: o.out,
     gradcamImages: o.images,
@@ -24,8 +26,7 @@ async function runBench(o: RecipeFlags & { out: string; images: number }, what: 
   });
   process.stdout.write(`${table}\nResults, Grad-CAM grids and the report (report.html) in ${o.out}\n`);
   // A table with some rows is a result; one with none is a failure to say so.
-  const failed = rows.filter((r) => r.status !== 'ok');
-  if (failed.length === rows.length) throw new UserError(failed.map((r) => `${r.dataset}: ${r.reason ?? r.status}`).join('\n'));
+  if (failures.length === rows.length) throw new UserError(lines(failures));
 }
 
 export function register(program: Command): void {
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'folder for the table, the figure and one run folder per dataset', 'runs/bench')
     .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10')
     .option('--compare-augmentation', "also train each dataset without augmentation, and show both models' Grad-CAM side by side")
-    .option('--images <n>', "test images in each dataset's Grad-CAM grid", positiveInt('--images'), 10);
+    .option('--images <n>', "test images in each dataset's Grad-CAM grid", positiveInt('--images'), defaultExplainImages);
   addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string; compareAugmentation?: boolean; images: number }) => {
     const names = o.datasets.split(',').map((d) => datasetInfo(d.trim()).name as DatasetName);
     await runBench(o, { datasets: names, compareAugmentation: o.compareAugmentation === true });
@@ -46,7 +47,7 @@ export function register(program: Command): void {
     .description('the closing experiment: train with and without augmentation, then Grad-CAM both side by side in one report')
     .addArgument(new Argument('<dataset>', 'dataset').choices(datasetNames))
     .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
-    .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), 10);
+    .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), defaultExplainImages);
   addRecipeOptions(augmentation).action(async (dataset: DatasetName, o: RecipeFlags & { out: string; images: number }) => {
     await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ResNet-9 look on ${dataset}, with and without augmentation?` });
   });
@@ -54,7 +55,7 @@ export function register(program: Command): void {
     .command('data')
     .description('data pipeline throughput: precompute, shard reading, online augmentation, and how long a step waits')
     .option('--images <n>', 'images per generated training set', positiveInt('--images'), 20000)
-    .option('--batch-size <n>', 'images per batch', positiveInt('--batch-size'), 512)
+    .option('--batch-size <n>', 'images per batch', positiveInt('--batch-size'), recipe.batchSize)
     .option('--step-ms <ms>', 'simulated training step for the wait measurement', positiveInt('--step-ms'), 100)
     .action(async (o: { images: number; batchSize: number; stepMs: number }) => {
       const { runDataBenchmark } = await import('../bench/data.js');
@@ -73,9 +74,9 @@ export function register(program: Command): void {
   bench
     .command('engine')
     .description('ResNet-9 training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
-    .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
-    .option('--width <n>', 'ResNet-9 base width', positiveInt('--width'), 64)
-    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), 512)
+    .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
+    .option('--width <n>', 'ResNet-9 base width', positiveInt('--width'), recipe.width)
+    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), recipe.batchSize)
     .option('--steps <n>', 'timed steps', positiveInt('--steps'), 5)
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 2)
     .option('--json', 'end with one JSON line {"train_img_s": …, "peak_rss_mb": …}')

@@ -8,6 +8,7 @@ import { testSetForModel } from '../predict/model-data.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { BatchUploader, evaluate } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
+import { recipe } from '../train/trainer.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
 
@@ -18,8 +19,8 @@ export function register(program: Command): void {
     .argument('<model>', 'checkpoint file')
     .requiredOption('--dataset <name>', `dataset: ${datasetNames.join(', ')}, or a folder of images (its test/ split, or its held-out part)`);
   addDataOptions(command)
-    .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
-    .option('--batch-size <n>', 'images per evaluation batch', positiveInt('--batch-size'), 1000)
+    .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
+    .option('--batch-size <n>', 'images per evaluation batch', positiveInt('--batch-size'), recipe.evalBatchSize)
     .option('--tta', 'average with the logits of mirrored images')
     .option('--json', 'print one JSON line')
     .action(async (path: string, o: DataFlags & { dataset: string; backend: string; batchSize: number; tta?: boolean; json?: boolean }) => {

@@ -10,7 +10,10 @@ import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import { datasetInfo, loadDataset, type DatasetInfo } from '../data/datasets.js';
 import { isBuiltinDataset } from '../data/open.js';
+import { defaultExplainImages } from '../explain/select.js';
 import { testSetForModel } from '../predict/model-data.js';
+import { inferenceBatchSize } from '../predict/predict.js';
+import { recipe } from '../train/trainer.js';
 import { readCheckpointMeta } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { writeSafetensors } from '../nn/safetensors.js';
@@ -102,14 +105,14 @@ export function register(program: Command): void {
     .requiredOption('--dataset <name>', 'mnist, fashion-mnist, cifar10 or a folder of images: the dataset the model was trained on')
     .requiredOption('--out <dir>', 'folder for gradcam.png');
   addDataOptions(command)
-    .option('--images <n>', 'how many test images (chosen by class in turn, seeded)', positiveInt('--images'), 10)
+    .option('--images <n>', 'how many test images (chosen by class in turn, seeded)', positiveInt('--images'), defaultExplainImages)
     .option('--class <c>', 'only test images of this class (number or name)')
     .option('--target <c>', 'explain this class (number or name) instead of each prediction')
     .option('--compare <model2>', 'a second checkpoint, shown beside the first (e.g. trained without augmentation)')
     .option('--names <a,b>', "column titles, e.g. 'with augmentation,without augmentation' (default: the file names)")
-    .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
+    .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
     .option('--seed <s>', 'picks the images', seedValue, 0)
-    .option('--batch-size <n>', 'images per Grad-CAM pass', positiveInt('--batch-size'), 64)
+    .option('--batch-size <n>', 'images per Grad-CAM pass', positiveInt('--batch-size'), inferenceBatchSize)
     .option('--save-cams <file>', 'also write indices, targets and cams [N, H, W] as safetensors')
     .action(explain);
 }

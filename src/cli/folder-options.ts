@@ -3,6 +3,9 @@
  * to do with files that cannot be decoded. The built-in datasets ignore these.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultResize } from '../data/folder/decode.js';
+import { defaultSide, largestOwnSide } from '../data/folder/load.js';
+import { defaultTestSplit } from '../data/folder/scan.js';
 import type { TrainConfig } from '../train/trainer.js';
 import { positiveInt } from './options.js';
 
@@ -24,10 +27,10 @@ function fraction(option: string): (v: string) => number {
 
 export function addFolderOptions(command: Command): Command {
   return command
-    .option('--image-size <n>', "image folders: the input side in pixels (default: the images' own size when they all share one of at most 64, else 32)", positiveInt('--image-size'))
+    .option('--image-size <n>', `image folders: the input side in pixels (default: the images' own size when they all share one of at most ${largestOwnSide}, else ${defaultSide})`, positiveInt('--image-size'))
     .addOption(new Option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); default 1 when every image is greyscale').choices(['1', '3']))
-    .addOption(new Option('--resize <mode>', 'image folders: crop (shorter side to the size, then the centre square) or stretch (the whole image)').choices(['crop', 'stretch']).default('crop'))
-    .option('--test-split <f>', 'image folders without a test/ (or val/) split: the fraction of each class held out', fraction('--test-split'), 0.1)
+    .addOption(new Option('--resize <mode>', 'image folders: crop (shorter side to the size, then the centre square) or stretch (the whole image)').choices(['crop', 'stretch']).default(defaultResize))
+    .option('--test-split <f>', 'image folders without a test/ (or val/) split: the fraction of each class held out', fraction('--test-split'), defaultTestSplit)
     .option('--skip-bad-images', 'image folders: leave out files that cannot be decoded (listed in summary.json) instead of stopping');
 }
 

@@ -7,6 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { augmentFor } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
+import { recipe } from '../train/trainer.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .argument('<dataset>', 'mnist, fashion-mnist, cifar10, or a folder of images')
     .requiredOption('--epochs <n>', 'epochs to precompute', positiveInt('--epochs'))
     .requiredOption('--out <dir>', 'folder for the shards and manifest.json (reused when the config is the same)')
-    .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), 0)
+    .option('--seed <s>', 'seeds the shuffles and the augmentation', wholeNumber('--seed', 2 ** 32 - 1), recipe.seed)
     .option('--shard-size <k>', 'records per shard', positiveInt('--shard-size'), defaultShardSize)
     .option('--no-download', 'never download missing dataset files');
   addAugmentOptions(addDataOptions(command)).action(async (dataset: string, o: PrecomputeCliOptions) => {

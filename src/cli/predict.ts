@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 import { createBackend } from '../backends/index.js';
+import { imageFilesIn, inferenceBatchSize, predictFiles } from '../predict/predict.js';
+import { recipe } from '../train/trainer.js';
 import { positiveInt } from './options.js';
 
 export function register(program: Command): void {
@@ -14,10 +16,9 @@ export function register(program: Command): void {
     .argument('<paths...>', 'image files or folders of images')
     .option('--top-k <k>', 'classes shown per image', positiveInt('--top-k'), 3)
     .option('--json', 'one JSON line per image: {"file", "top": [{"class", "probability"}], "logits"}')
-    .option('--backend <name>', 'cpu, webgpu or reference', 'cpu')
-    .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), 64)
+    .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
+    .option('--batch-size <n>', 'images per forward pass', positiveInt('--batch-size'), inferenceBatchSize)
     .action(async (model: string, paths: string[], o: { topK: number; json?: boolean; backend: string; batchSize: number }) => {
-      const { imageFilesIn, predictFiles } = await import('../predict/predict.js');
       const files = imageFilesIn(paths);
       const backend = await createBackend(o.backend);
       try {

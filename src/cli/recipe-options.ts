@@ -35,7 +35,7 @@ export function addRecipeOptions(command: Command): Command {
   return addDataOptions(addAugmentOptions(command))
     .option('--epochs <n>', 'epochs (with --budget: the most the planner may choose)', positiveInt('--epochs'), recipe.epochs)
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), recipe.batchSize)
-    .option('--width <n>', 'ResNet-9 base width (default 64; with --budget, chosen by the planner unless given)', positiveInt('--width'))
+    .option('--width <n>', `ResNet-9 base width (default ${recipe.width}; with --budget, chosen by the planner unless given)`, positiveInt('--width'))
     .option('--lr <rate>', 'peak of the one-cycle learning rate', positiveNumber('--lr'), recipe.lr)
     .option('--label-smoothing <s>', 'label smoothing of the cross-entropy', nonNegativeNumber('--label-smoothing'), recipe.labelSmoothing)
     .addOption(new Option('--augment <mode>', 'augmentation: precomputed TFRecords, online in workers, or none').choices(['precomputed', 'online', 'none']).default(recipe.augment))

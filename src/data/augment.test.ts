@@ -84,7 +84,7 @@ test("zero padding: pixels shifted in from outside the image are black, the rest
 });
 
 test('an unknown pad mode is refused, naming the option', () => {
-  assert.throws(() => validateAugment({ ...defaultAugment, padMode: 'edge' as 'zero' }, 28, 28), (e: Error) => e instanceof UserError && /--pad-mode edge/.test(e.message));
+  assert.throws(() => validateAugment({ ...defaultAugment, padMode: 'edge' as 'zero' }, 28, 28), (e: Error) => e instanceof UserError && /^padMode edge: choose reflect or zero$/.test(e.message));
 });
 
 test('flip happens with probability near 0.5 and mirrors the rows', () => {
@@ -131,8 +131,8 @@ test('everything off copies the image unchanged', () => {
 });
 
 test('bad augmentation options are user errors naming the option', () => {
-  assert.throws(() => validateAugment({ ...defaultAugment, pad: -1 }, 32, 32), (e) => e instanceof UserError && /--pad -1/.test(e.message));
-  assert.throws(() => validateAugment({ ...defaultAugment, cutout: 40 }, 32, 32), (e) => e instanceof UserError && /--cutout 40/.test(e.message));
+  assert.throws(() => validateAugment({ ...defaultAugment, pad: -1 }, 32, 32), (e) => e instanceof UserError && /^pad -1: /.test(e.message));
+  assert.throws(() => validateAugment({ ...defaultAugment, cutout: 40 }, 32, 32), (e) => e instanceof UserError && /^cutout 40: /.test(e.message));
   assert.throws(() => validateAugment({ ...defaultAugment, cutout: 2.5 }, 32, 32), UserError);
 });
 

@@ -7,7 +7,7 @@
  * output row and column we compute its source row and column (reflected at the border, then
  * mirrored), and never build the padded image.
  */
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { rngFor, Stream } from './prng.js';
 
 export type PadMode = 'reflect' | 'zero';
@@ -54,23 +54,23 @@ export function recipeSidesFor(side: number): { pad: number; cutout: number } {
 
 export const defaultAugment: Readonly<AugmentConfig> = Object.freeze({ crop: true, pad: 4, padMode: 'reflect', flip: true, cutout: 8, cutoutCount: 1 });
 
-/** No augmentation at all: what test-time batches and `--augment none` use. */
+/** No augmentation at all: what test-time batches and `augment: 'none'` use. */
 export const noAugment: Readonly<AugmentConfig> = Object.freeze({ crop: false, pad: 0, padMode: 'reflect', flip: false, cutout: 0, cutoutCount: 0 });
 
-/** Checks a configuration against an image size; the option names in messages are the CLI's. */
+/** Checks a configuration against an image size; messages name the AugmentConfig field at fault. */
 export function validateAugment(cfg: AugmentConfig, height: number, width: number): AugmentConfig {
   const intIn = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!intIn(cfg.pad, 0, Math.min(height, width) - 1)) {
-    throw new UserError(`--pad ${cfg.pad}: the padding must be an integer from 0 to ${Math.min(height, width) - 1} for ${height}x${width} images`);
+    throw new UserError(msg`${setting('pad')} ${cfg.pad}: the padding must be an integer from 0 to ${Math.min(height, width) - 1} for ${height}x${width} images`);
   }
   if (cfg.padMode !== 'reflect' && cfg.padMode !== 'zero') {
-    throw new UserError(`--pad-mode ${String(cfg.padMode)}: choose reflect or zero`);
+    throw new UserError(msg`${setting('padMode')} ${String(cfg.padMode)}: choose reflect or zero`);
   }
   if (!intIn(cfg.cutout, 0, Math.min(height, width))) {
-    throw new UserError(`--cutout ${cfg.cutout}: the cutout side must be an integer from 0 (off) to ${Math.min(height, width)} for ${height}x${width} images`);
+    throw new UserError(msg`${setting('cutout')} ${cfg.cutout}: the cutout side must be an integer from 0 (off) to ${Math.min(height, width)} for ${height}x${width} images`);
   }
   if (!intIn(cfg.cutoutCount, 0, 64)) {
-    throw new UserError(`--cutout-count ${cfg.cutoutCount}: must be an integer from 0 to 64`);
+    throw new UserError(msg`${setting('cutoutCount')} ${cfg.cutoutCount}: must be an integer from 0 to 64`);
   }
   return cfg;
 }

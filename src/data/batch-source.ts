@@ -9,7 +9,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { augmentImage, meanPixel, type AugmentConfig } from './augment.js';
 import { allocateBatch, batchCount, Normaliser, type Batch } from './batch.js';
 import { decodeImageExample } from './example.js';
@@ -102,7 +102,7 @@ export class ShardSource implements BatchSource {
   private shardsOf(epoch: number): ShardEntry[] {
     const epochs = this.spec.manifest.epochs;
     if (epoch >= epochs.length) {
-      throw new UserError(`${join(this.spec.dir, 'manifest.json')}: epoch ${epoch} was not precomputed (${epochs.length} epoch${epochs.length === 1 ? '' : 's'} listed); run precompute again with --epochs ${epoch + 1} or more`);
+      throw new UserError(msg`${join(this.spec.dir, 'manifest.json')}: epoch ${epoch} was not precomputed (${epochs.length} epoch${epochs.length === 1 ? '' : 's'} listed); run precompute again with ${setting('epochs', epoch + 1)} or more`);
     }
     return epochs[epoch]!;
   }

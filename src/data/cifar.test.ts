@@ -58,7 +58,7 @@ test('a generated tarball in the exact binary format loads: counts, HWC order, l
   assert.equal(set!.images[9999 * 3072 + 3071], pixel(5, 9999, 2, 1023));
   // Each member's official checksum is enforced unless verification is off: these are not CIFAR-10.
   await assert.rejects(loadDataset('cifar10', { dataDir: dir, download: false }),
-    (e) => e instanceof UserError && /cifar-10-binary\.tar\.gz: data_batch_1\.bin: md5 is [0-9a-f]{32}, expected 5dd7e06a14cb22eb9f671a540d1b7c25 \(the official data_batch_1\.bin\).*--no-verify/.test(e.message));
+    (e) => e instanceof UserError && /cifar-10-binary\.tar\.gz: data_batch_1\.bin: md5 is [0-9a-f]{32}, expected 5dd7e06a14cb22eb9f671a540d1b7c25 \(the official data_batch_1\.bin\).*or pass verify: false to use it anyway$/.test(e.message));
 });
 
 test('the extracted cifar-10-batches-bin/ folder loads, beside it or pointed at; a missing member is named', async () => {

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { gunzipFile } from './gzip.js';
 import type { ArchiveSource } from './sources.js';
 
@@ -123,8 +123,8 @@ export async function readCifarMembers(path: string, source: ArchiveSource, name
     const md5 = createHash('md5').update(bytes).digest('hex');
     const expected = source.members[name];
     if (verify && md5 !== expected) {
-      throw new UserError(`${at}: md5 is ${md5}, expected ${expected} (the official ${name}); it is corrupt, or a batch of another dataset or version: ` +
-        'delete it to download CIFAR-10 again, or pass --no-verify to use it anyway');
+      const advice = msg`delete it to download CIFAR-10 again, or pass ${setting('verify', false)} to use it anyway`;
+      throw new UserError(msg`${at}: md5 is ${md5}, expected ${expected} (the official ${name}); it is corrupt, or a batch of another dataset or version: ${advice}`);
     }
     out.set(name, { bytes, md5 });
   }

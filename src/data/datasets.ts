@@ -3,7 +3,7 @@
  * them into memory as uint8 HWC images. See sources.ts for where files are found.
  */
 import type { PadMode } from './augment.js';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { readCifar } from './cifar.js';
 import type { ProgressCallback } from './download.js';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
@@ -83,14 +83,14 @@ export function datasetInfo(name: string): DatasetInfo {
 
 function splitsOf(split: LoadOptions['split']): Split[] {
   if (split === undefined || split === 'both') return ['train', 'test'];
-  if (split !== 'train' && split !== 'test') throw new UserError(`split '${String(split)}': choose train, test or both`);
+  if (split !== 'train' && split !== 'test') throw new UserError(msg`${setting('split')} '${String(split)}': choose train, test or both`);
   return [split];
 }
 
 function checkCount(info: DatasetInfo, set: ImageSet, split: Split, file: string): ImageSet {
   const expected = split === 'train' ? info.trainCount : info.testCount;
   if (set.count !== expected) {
-    throw new UserError(`${file}: ${set.count} ${split} images, ${info.name} has ${expected}; is this the right file? (pass --no-verify to use it anyway)`);
+    throw new UserError(msg`${file}: ${set.count} ${split} images, ${info.name} has ${expected}; is this the right file? (pass ${setting('verify', false)} to use it anyway)`);
   }
   return set;
 }

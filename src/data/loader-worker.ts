@@ -3,13 +3,14 @@
  * and answers batch requests one at a time, transferring (not copying) each batch's buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { UserError } from '../core/errors.js';
+import { UserError, type MessagePart } from '../core/errors.js';
 import { createSource, type SourceSpec } from './batch-source.js';
 
 export interface BatchRequest { id: number; epoch: number; batch: number }
 export type BatchReply =
   | { id: number; ok: true; images: Float32Array; labels: Float32Array; size: number }
-  | { id: number; ok: false; message: string; userError: boolean };
+  /** A UserError goes as its parts, so that its settings stay structured across the thread boundary. */
+  | { id: number; ok: false; message: string; userError?: readonly MessagePart[] };
 
 const source = createSource(workerData as SourceSpec);
 const port = parentPort!;
@@ -22,8 +23,9 @@ port.on('message', (req: BatchRequest) => {
     port.postMessage(reply, [b.images.buffer as ArrayBuffer, b.labels.buffer as ArrayBuffer]);
     return;
   } catch (err) {
-    const userError = err instanceof UserError;
-    reply = { id: req.id, ok: false, message: userError ? err.message : ((err as Error).stack ?? String(err)), userError };
+    reply = err instanceof UserError
+      ? { id: req.id, ok: false, message: err.message, userError: err.parts }
+      : { id: req.id, ok: false, message: (err as Error).stack ?? String(err) };
   }
   port.postMessage(reply);
 });

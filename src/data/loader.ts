@@ -13,7 +13,7 @@
  * augmentation hold the same images in the same order.
  */
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../core/errors.js';
+import { Message, msg, setting, UserError } from '../core/errors.js';
 import { noAugment, validateAugment, defaultAugment, type AugmentConfig } from './augment.js';
 import { createSource, type BatchSource, type SourceSpec } from './batch-source.js';
 import { allocateBatch, Normaliser, type Batch } from './batch.js';
@@ -109,7 +109,7 @@ class WorkerPool {
     if (!p) return;
     this.pending.delete(reply.id);
     if (reply.ok) p.resolve({ images: reply.images, labels: reply.labels, size: reply.size });
-    else p.reject(reply.userError ? new UserError(reply.message) : new Error(reply.message));
+    else p.reject(reply.userError ? new UserError(new Message(reply.userError)) : new Error(reply.message));
   }
 
   private failAll(err: Error): void {
@@ -138,9 +138,9 @@ class WorkerPool {
 export function createTrainLoader(opts: TrainLoaderOptions): TrainLoader {
   const readAhead = opts.readAhead ?? 4;
   const workers = opts.workers ?? 1;
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new UserError(`--batch-size ${opts.batchSize}: must be a whole number of at least 1`);
-  if (!Number.isInteger(readAhead) || readAhead < 1) throw new UserError(`read-ahead ${readAhead}: must be at least 1 batch`);
-  if (!Number.isInteger(workers) || workers < 0) throw new UserError(`loader workers ${workers}: must be a whole number (0 = no worker threads)`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new UserError(msg`${setting('batchSize')} ${opts.batchSize}: must be a whole number of at least 1`);
+  if (!Number.isInteger(readAhead) || readAhead < 1) throw new UserError(msg`${setting('readAhead')} ${readAhead}: must be at least 1 batch`);
+  if (!Number.isInteger(workers) || workers < 0) throw new UserError(msg`${setting('workers')} ${workers}: must be a whole number (0 = no worker threads)`);
 
   // Built on first use: reading the manifest is asynchronous and createTrainLoader is not.
   let backend: Promise<{ source?: BatchSource; pool?: WorkerPool; batches: number }> | undefined;

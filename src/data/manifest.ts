@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import type { AugmentConfig } from './augment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
@@ -102,6 +102,6 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
 /** The manifest of a folder, or a UserError saying how to make one. */
 export async function requireManifest(dir: string): Promise<Manifest> {
   const m = await readManifest(dir);
-  if (!m) throw new UserError(`${join(dir, manifestName)} not found: run 'kilosecond precompute <dataset> --epochs N --out ${dir}' first`);
+  if (!m) throw new UserError(msg`${join(dir, manifestName)} not found: run precompute with ${setting('epochs')} N and ${setting('outDir', dir)} first`);
   return m;
 }

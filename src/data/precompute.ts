@@ -11,7 +11,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { isAbandonedTempName, withTempFile } from '../core/atomic.js';
 import { augmentImage, meanPixel, validateAugment, type AugmentConfig } from './augment.js';
 import type { DatasetInfo, ImageSet } from './datasets.js';
@@ -46,9 +46,9 @@ export function shardName(epoch: number, shard: number, shards: number): string 
 }
 
 function checkOptions(o: PrecomputeOptions, shardSize: number): void {
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new UserError(`--epochs ${o.epochs}: must be a whole number of at least 1`);
-  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UserError(`--shard-size ${shardSize}: must be a whole number of at least 1 record`);
-  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new UserError(`--seed ${o.seed}: must be an integer from 0 to 4294967295`);
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new UserError(msg`${setting('epochs')} ${o.epochs}: must be a whole number of at least 1`);
+  if (!Number.isInteger(shardSize) || shardSize < 1) throw new UserError(msg`${setting('shardSize')} ${shardSize}: must be a whole number of at least 1 record`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new UserError(msg`${setting('seed')} ${o.seed}: must be an integer from 0 to 4294967295`);
   validateAugment(o.augment, o.info.height, o.info.width);
 }
 

@@ -1,6 +1,6 @@
 /**
  * @file Where dataset files come from: which files each dataset needs, where we look for them
- * (in order: --data-dir alone when given; else $KILOSECOND_DATA/<dataset>,
+ * (in order: `dataDir` alone when given; else $KILOSECOND_DATA/<dataset>,
  * ~/.cache/kilosecond/<dataset>, the folder of Debian's package), the official mirrors to
  * download from into the cache, and the md5 checksums that vouch for them.
  *
@@ -14,7 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { lines, Message, msg, setting, UserError } from '../core/errors.js';
 import { readCifarMembers } from './cifar.js';
 import { DownloadError, downloadFile, type ProgressCallback } from './download.js';
 import { gunzipFile } from './gzip.js';
@@ -90,7 +90,7 @@ export interface LocateOptions {
   onProgress?: ProgressCallback;
 }
 
-/** The cache folder for a dataset: where downloads go when no --data-dir is given. */
+/** The cache folder for a dataset: where downloads go when no `dataDir` is given. */
 export function cacheFolder(dataset: SourceDataset, opts: LocateOptions): string {
   return join(opts.cacheDir ?? join(homedir(), '.cache', 'kilosecond'), dataset);
 }
@@ -118,7 +118,7 @@ const isFolder = (path: string) => existsSync(path) && statSync(path).isDirector
 /**
  * A source found on disk. IDX: the gzip name, then a decompressed copy. An archive: its extracted
  * folder first (no gunzip to pay), then the archive, then the searched folder itself when it holds
- * the members (--data-dir pointing into cifar-10-batches-bin/).
+ * the members (`dataDir` pointing into cifar-10-batches-bin/).
  */
 function findIn(folders: readonly string[], file: SourceFile): string | undefined {
   for (const folder of folders) {
@@ -140,7 +140,7 @@ export function md5(data: Uint8Array): string {
 }
 
 /** What to do about a file whose content is not the official one. */
-export const notOfficialAdvice = 'the file is corrupt or not the official one: delete it to download it again, or pass --no-verify to use it anyway';
+export const notOfficialAdvice: Message = msg`the file is corrupt or not the official one: delete it to download it again, or pass ${setting('verify', false)} to use it anyway`;
 
 /** An IDX file's decompressed content and its md5. */
 export interface VerifiedFile { path: string; content: Buffer; md5: string }
@@ -150,7 +150,7 @@ export async function readIdxFile(path: string, file: IdxSource, verify: boolean
   const content = gunzipFile(path, await readFile(path));
   const sum = md5(content);
   if (verify && sum !== file.md5) {
-    throw new UserError(`${path}: md5 of the decompressed content is ${sum}, expected ${file.md5} for ${file.name}; ${notOfficialAdvice}`);
+    throw new UserError(msg`${path}: md5 of the decompressed content is ${sum}, expected ${file.md5} for ${file.name}; ${notOfficialAdvice}`);
   }
   return { path, content, md5: sum };
 }
@@ -161,22 +161,22 @@ async function checkSource(path: string, file: SourceFile, verify: boolean): Pro
   else await readCifarMembers(path, file, Object.keys(file.members), verify);
 }
 
-function missingFilesMessage(dataset: SourceDataset, missing: SourceFile[], opts: LocateOptions, attempts: string[]): string {
+function missingFilesMessage(dataset: SourceDataset, missing: SourceFile[], opts: LocateOptions, attempts: string[]): Message {
   const spec = sourceSpecs[dataset];
-  const lines = [
+  const text: Array<string | Message> = [
     `${dataset}: missing file${missing.length > 1 ? 's' : ''} ${missing.map((f) => f.name).join(', ')}.`,
     opts.download === false ? 'Downloading is turned off.' : `Downloading from the official mirrors failed:`,
     ...attempts.map((a) => `  ${a}`),
     `Put the file${missing.length > 1 ? 's' : ''}${dataset === 'cifar10' ? ' (or the cifar-10-batches-bin/ folder it unpacks to)' : ' (gzip as published, or decompressed without .gz)'} in one of:`,
     ...searchFolders(dataset, opts).map((f) => `  ${f}`),
-    opts.dataDir ? '' : `or point --data-dir at the folder that holds them (or set KILOSECOND_DATA to a folder with a ${dataset}/ inside).`,
+    opts.dataDir ? '' : msg`or point ${setting('dataDir')} at the folder that holds them (or set KILOSECOND_DATA to a folder with a ${dataset}/ inside).`,
   ];
-  if (spec.debianPackage) lines.push(`On Debian and Ubuntu: sudo apt-get install ${spec.debianPackage} (installs them in ${spec.debianFolder}).`);
-  return lines.filter((l) => l !== '').join('\n');
+  if (spec.debianPackage) text.push(`On Debian and Ubuntu: sudo apt-get install ${spec.debianPackage} (installs them in ${spec.debianFolder}).`);
+  return lines(text.filter((l) => l !== ''));
 }
 
 /**
- * Finds every file, downloading the missing ones (into --data-dir when given, else the cache)
+ * Finds every file, downloading the missing ones (into `dataDir` when given, else the cache)
  * and checking them before they take their final name.
  */
 export async function locateFiles(dataset: SourceDataset, files: readonly SourceFile[], opts: LocateOptions): Promise<Map<SourceFile, string>> {

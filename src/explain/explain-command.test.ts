@@ -9,6 +9,7 @@ import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import { datasetInfo, loadDataset } from '../data/datasets.js';
 import { register } from '../cli/explain.js';
+import { commandLineMessage } from '../cli/flags.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { decodePng, greyVariance, type DecodedPng } from '../report/png-check.js';
@@ -67,7 +68,8 @@ function colourfulPixels(png: DecodedPng): number {
 async function rejectsWith(args: string[], pattern: RegExp): Promise<void> {
   await assert.rejects(explain(...args), (err: unknown) => {
     assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    assert.match(err.message, pattern);
+    // As main.ts prints it: settings named by their flags.
+    assert.match(commandLineMessage(err), pattern);
     return true;
   });
 }

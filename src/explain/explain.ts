@@ -6,13 +6,14 @@
  * another command needs to explain a model lives here.
  */
 import type { Backend } from '../core/backend.js';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import type { ResNet9 } from '../nn/resnet9.js';
 import type { SafeTensor } from '../nn/safetensors.js';
 import type { PixelImage } from '../report/image-grid.js';
+import { inferenceBatchSize } from '../predict/predict.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { gradCam } from './gradcam.js';
 import { gradcamFigure, type GradcamRow } from './render.js';
@@ -51,7 +52,7 @@ export interface ExplainOptions {
   indices: readonly number[];
   /** Explain this class instead of each image's prediction. */
   target?: number;
-  /** Images per Grad-CAM pass (default 64). */
+  /** Images per Grad-CAM pass (default `inferenceBatchSize`). */
   batchSize?: number;
 }
 
@@ -61,7 +62,7 @@ export function loadModelToExplain(path: string, backend: Backend): { model: Res
     return loadCheckpoint(path, backend);
   } catch (err) {
     if (err instanceof UserError) {
-      throw new UserError(`${err.message}\n(explain needs a ResNet-9 checkpoint written by \`kilosecond train\`)`);
+      throw new UserError(msg`${err}\n(explain needs a ResNet-9 checkpoint written by \`kilosecond train\`)`);
     }
     throw err;
   }
@@ -71,15 +72,15 @@ export function loadModelToExplain(path: string, backend: Backend): { model: Res
 export function checkModelFitsDataset(meta: CheckpointMeta, info: DatasetInfo, modelPath: string): void {
   if (meta.inChannels !== info.channels) {
     throw new UserError(
-      `${modelPath} takes ${meta.inChannels}-channel images (trained on ${meta.dataset}) but ${info.name} has ${info.channels}; pass the --dataset the model was trained on`,
+      msg`${modelPath} takes ${meta.inChannels}-channel images (trained on ${meta.dataset}) but ${info.name} has ${info.channels}; pass the ${setting('dataset')} the model was trained on`,
     );
   }
   const [h, w] = meta.inputSize;
   if (h !== info.height || w !== info.width) {
-    throw new UserError(`${modelPath} was trained on ${h}x${w} images (${meta.dataset}) but ${info.name} has ${info.height}x${info.width}; pass the --dataset the model was trained on`);
+    throw new UserError(msg`${modelPath} was trained on ${h}x${w} images (${meta.dataset}) but ${info.name} has ${info.height}x${info.width}; pass the ${setting('dataset')} the model was trained on`);
   }
   if (meta.classes.length !== info.classes.length) {
-    throw new UserError(`${modelPath} has ${meta.classes.length} classes (${meta.dataset}) but ${info.name} has ${info.classes.length}; pass the --dataset the model was trained on`);
+    throw new UserError(msg`${modelPath} has ${meta.classes.length} classes (${meta.dataset}) but ${info.name} has ${info.classes.length}; pass the ${setting('dataset')} the model was trained on`);
   }
   if (meta.mean.length !== info.channels || meta.std.length !== info.channels) {
     throw new UserError(`${modelPath}: its normalisation (mean ${JSON.stringify(meta.mean)}, std ${JSON.stringify(meta.std)}) does not have ${info.channels} channel(s); the checkpoint metadata is corrupt`);
@@ -113,7 +114,7 @@ export async function explainImages(models: readonly ModelToExplain[], o: Explai
 
 async function explainModel(m: ModelToExplain, o: ExplainOptions): Promise<Omit<ModelExplanation, 'name'>> {
   const { test } = o;
-  const batchSize = o.batchSize ?? 64;
+  const batchSize = o.batchSize ?? inferenceBatchSize;
   const imageSize = test.height * test.width * test.channels;
   const normaliser = new Normaliser(m.meta.mean, m.meta.std);
   const n = o.indices.length;
@@ -164,7 +165,7 @@ export async function explainCheckpoints(o: CheckpointsToExplain): Promise<Expla
       checkModelFitsDataset(meta, o.info, path);
     }
     const indices = selectImages(o.test.labels, {
-      count: o.images, classes: o.info.classes.length, seed: o.seed, ...(o.onlyClass === undefined ? {} : { onlyClass: o.onlyClass }),
+      images: o.images, classes: o.info.classes.length, seed: o.seed, ...(o.onlyClass === undefined ? {} : { onlyClass: o.onlyClass }),
     });
     return await explainImages(models, {
       info: o.info, test: o.test, indices,

@@ -12,7 +12,7 @@ import { Normaliser } from '../data/batch.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { gradCam } from '../explain/gradcam.js';
 import type { ResNet9 } from '../nn/resnet9.js';
-import { predictBatch, type ImagePrediction } from '../predict/predict.js';
+import { inferenceBatchSize, predictBatch, type ImagePrediction } from '../predict/predict.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { BatchUploader, evaluate as evaluateTestSet } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
@@ -48,9 +48,6 @@ export interface Model {
   dispose(): void;
 }
 
-/** Images per forward pass in predict and explain, as `kilosecond predict` and `explain` use. */
-const defaultBatchSize = 64;
-
 /**
  * Loads a checkpoint written by `train` (model.safetensors) onto a backend. The caller disposes
  * the model.
@@ -81,7 +78,7 @@ function modelOf(model: ResNet9, meta: CheckpointMeta, release: () => void): Mod
     async predict(images, o = {}) {
       usable('predict');
       const out: ImagePrediction[] = [];
-      for (const batch of normalisedBatches(images, meta, o.batchSize ?? defaultBatchSize, 'predict')) {
+      for (const batch of normalisedBatches(images, meta, o.batchSize ?? inferenceBatchSize, 'predict')) {
         out.push(...await predictBatch(model, meta.classes, batch.input, batch.shape, o.topK ?? meta.classes.length));
       }
       return out;
@@ -116,7 +113,7 @@ function modelOf(model: ResNet9, meta: CheckpointMeta, release: () => void): Mod
       if (target === -1) throw new UserError(`explain: target '${o.target}' is not one of the model's classes (${meta.classes.join(', ')})`);
       const out: ImageExplanation[] = [];
       const mapSize = meta.inputSize[0] * meta.inputSize[1];
-      for (const batch of normalisedBatches(images, meta, o.batchSize ?? defaultBatchSize, 'explain')) {
+      for (const batch of normalisedBatches(images, meta, o.batchSize ?? inferenceBatchSize, 'explain')) {
         const tensor = Tensor.fromArray(model.backend, batch.shape, batch.input);
         try {
           const r = await gradCam(model, tensor, target === undefined ? undefined : new Array<number>(batch.shape[0]).fill(target));

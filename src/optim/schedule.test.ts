@@ -33,6 +33,6 @@ it('oneCycle keeps the recipe shape on short runs (peak at 5/24 of the run)', ()
   assert.equal(peakStep, (12 * 24 * 5) / 24);
 });
 
-it('oneCycle rejects a non-positive learning rate with the option name', () => {
-  assert.throws(() => oneCycle({ peak: 0, peakEpoch: 5, epochs: 2, stepsPerEpoch: 1 }), /--lr/);
+it('oneCycle rejects a non-positive learning rate naming the config field', () => {
+  assert.throws(() => oneCycle({ peak: 0, peakEpoch: 5, epochs: 2, stepsPerEpoch: 1 }), /^UserError: lr must be positive \(got 0\)$/);
 });

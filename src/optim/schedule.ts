@@ -2,7 +2,7 @@
  * @file Learning-rate schedules evaluated per step. The one-cycle shape of the DAWNBench recipe
  * is piecewise linear: 0 at the start, the peak at epoch 5, 0 at the end.
  */
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 
 /** A piecewise-linear function through (x, y) knots with increasing x; constant beyond the ends. */
 export function piecewiseLinear(knots: ReadonlyArray<readonly [number, number]>): (x: number) => number {
@@ -37,7 +37,7 @@ export interface OneCycleOptions {
  */
 export function oneCycle(o: OneCycleOptions): (step: number) => number {
   if (!(o.epochs > 0) || !(o.stepsPerEpoch > 0)) throw new UserError(`a schedule needs epochs > 0 and steps per epoch > 0 (got ${o.epochs}, ${o.stepsPerEpoch})`);
-  if (!(o.peak > 0)) throw new UserError(`--lr must be positive (got ${o.peak})`);
+  if (!(o.peak > 0)) throw new UserError(msg`${setting('lr')} must be positive (got ${o.peak})`);
   // Short runs keep the recipe's shape: the peak moves to 5/24 of the run when the run is shorter.
   const peakEpoch = Math.min(o.peakEpoch, (o.epochs * 5) / 24);
   const lr = piecewiseLinear([[0, 0], [peakEpoch, o.peak], [o.epochs, 0]]);

@@ -5,6 +5,7 @@
  */
 import { UserError } from '../core/errors.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
+import { defaultResize } from '../data/folder/decode.js';
 import { openDataset, isBuiltinDataset, type OpenOptions } from '../data/open.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
 
@@ -16,7 +17,7 @@ export async function testSetForModel(dataset: string, meta: CheckpointMeta, mod
     ...o,
     split: 'test',
     folder: {
-      imageSize: size, channels: meta.inChannels as 1 | 3, resize: meta.resize ?? 'crop',
+      imageSize: size, channels: meta.inChannels as 1 | 3, resize: meta.resize ?? defaultResize,
       ...(trained?.seed === undefined ? {} : { seed: trained.seed }),
       ...(trained?.folder?.testSplit === undefined ? {} : { testSplit: trained.folder.testSplit }),
       ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),

@@ -10,7 +10,7 @@ import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
-import { decodeImage, type DecodeSettings } from '../data/folder/decode.js';
+import { decodeImage, defaultResize, type DecodeSettings } from '../data/folder/decode.js';
 import { imageExtensions, isImageName } from '../data/folder/scan.js';
 import type { ResNet9 } from '../nn/resnet9.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
@@ -24,6 +24,9 @@ export interface ImagePrediction {
 export interface Prediction extends ImagePrediction {
   file: string;
 }
+
+/** Images per forward pass when predicting or explaining, unless told otherwise (memory, not results, depends on it). */
+export const inferenceBatchSize = 64;
 
 /** The image files among `paths`: files as given, folders searched recursively (sorted). */
 export function imageFilesIn(paths: readonly string[]): string[] {
@@ -54,7 +57,7 @@ export function decodeSettingsOf(meta: CheckpointMeta): DecodeSettings {
   const [h, w] = meta.inputSize;
   if (h !== w) throw new UserError(`the model takes ${h}x${w} inputs; predict handles square inputs only`);
   if (meta.inChannels !== 1 && meta.inChannels !== 3) throw new UserError(`the model takes ${meta.inChannels}-channel images; predict decodes 1 or 3 channels`);
-  return { size: h, channels: meta.inChannels, resize: meta.resize ?? 'crop' };
+  return { size: h, channels: meta.inChannels, resize: meta.resize ?? defaultResize };
 }
 
 function softmax(logits: Float32Array): number[] {

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import type { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, requireF32, writeSafetensors, type SafeTensor } from '../nn/safetensors.js';
 import { loadStateDict, namedParameters, stateDict } from '../nn/state-dict.js';
@@ -55,7 +55,7 @@ export function hasTrainState(dir: string): boolean {
 export function readTrainProgress(dir: string): TrainProgress {
   const path = join(dir, trainStateFile);
   if (!existsSync(path)) {
-    throw new UserError(`${dir}: no ${trainStateFile}; it is not a run folder, or its run stopped before training began (start it again, without --resume)`);
+    throw new UserError(msg`${dir}: no ${trainStateFile}; it is not a run folder, or its run stopped before training began (start it again, without ${setting('resume')})`);
   }
   const file = readSafetensors(path);
   if (file.metadata.format !== 'kilosecond-train-state' || !file.metadata.progress) throw new UserError(`${path}: not a kilosecond training state`);

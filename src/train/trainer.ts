@@ -13,7 +13,7 @@ import { readTrainProgress, restoreTrainState, saveTrainState } from './train-st
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Backend } from '../core/backend.js';
-import { UserError } from '../core/errors.js';
+import { Message, msg, setting, UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { createBackend } from '../backends/index.js';
 import { augmentFor, defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
@@ -42,7 +42,7 @@ export interface TrainConfig {
   folder?: Omit<FolderLoadOptions, 'onProgress'>;
   epochs: number;
   batchSize: number;
-  /** Base width; undefined lets the budget planner choose (64 without a budget). */
+  /** Base width; undefined lets the budget planner choose (the recipe's without a budget). */
   width?: number;
   lr: number;
   peakEpoch: number;
@@ -79,8 +79,11 @@ export interface TrainConfig {
   recalibrateBatches: number;
 }
 
-/** The DAWNBench recipe (DESIGN.md §1). */
-export const recipe: Omit<TrainConfig, 'dataset' | 'out'> = {
+/**
+ * The DAWNBench recipe (DESIGN.md §1): every default of a run, here only. The command line's
+ * defaults and help are read from it, and so are the benches'.
+ */
+export const recipe: Omit<TrainConfig, 'dataset' | 'out'> & { width: number } = {
   epochs: 25,
   batchSize: 512,
   width: 64,
@@ -154,6 +157,12 @@ export interface TrainResult {
   test: ImageSet;
 }
 
+/** The loader's `verify` is TrainConfig's `verifyData`: its errors are rethrown naming the field the caller set. */
+function namingVerifyData(err: unknown): never {
+  if (!(err instanceof UserError)) throw err;
+  throw new UserError(new Message(err.parts.map((p) => (typeof p !== 'string' && p.field === 'verify' ? { ...p, field: 'verifyData' } : p))));
+}
+
 /** Seconds since `start` (a performance.now() value). */
 const since = (start: number): number => (performance.now() - start) / 1000;
 
@@ -169,8 +178,8 @@ export function batchSizeFor(asked: number, trainCount: number): number {
   return Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, trainCount / minStepsPerEpoch))));
 }
 
-/** Widths the budget planner may choose from when --width is not given. */
-const candidateWidths = [64, 32, 16];
+/** Widths the budget planner may choose from when `width` is not given: the recipe's, and narrower. */
+const candidateWidths = [recipe.width, recipe.width / 2, recipe.width / 4];
 
 /** What the trainer gets from outside besides its settings (tests swap in a failing backend). */
 export interface TrainDependencies {
@@ -187,14 +196,14 @@ export async function train(
     throw new UserError(`${settings.out}: the run finished all ${resumed.plannedEpochs} epochs${last ? ` (test accuracy ${(100 * last.test_accuracy).toFixed(2)}%)` : ''}; there is nothing to resume`);
   }
   if (!resumed && !settings.overwrite && existsSync(join(settings.out, 'model.safetensors'))) {
-    throw new UserError(`${settings.out} already holds a model (model.safetensors): pass --force to train over it, --resume ${settings.out} to go on with it, or choose another --out`);
+    throw new UserError(msg`${settings.out} already holds a model (model.safetensors): pass ${setting('overwrite', true)} to train over it, ${setting('resume', true, settings.out)} to go on with it, or choose another ${setting('out')}`);
   }
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
   const data = await openDataset(settings.dataset, {
     dataDir: settings.dataDir, verify: settings.verifyData !== false, split: 'both',
     folder: { ...settings.folder, seed: settings.seed, ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}) },
-  });
+  }).catch(namingVerifyData);
   const info = data.info;
   const augmentation = augmentFor(settings.augmentation, info);
   const trainSet = data.train!;
@@ -210,7 +219,7 @@ export async function train(
   try {
     phaseStart = performance.now();
     let plan: BudgetPlan | undefined;
-    let width = config.width ?? 64;
+    let width = config.width ?? recipe.width;
     let epochs = config.epochs;
     if (resumed) {
       // The plan was made when the run started: measuring again could choose otherwise.
@@ -234,10 +243,9 @@ export async function train(
       });
       if (!plan) {
         const fastest = Math.min(...measurements.map((m) => m.stepSeconds));
-        throw new UserError(
-          `a budget of ${config.budget} s cannot fit one epoch here: one step takes at least ${fastest.toFixed(2)} s and an epoch has ` +
-            `${Math.floor(trainSet.count / config.batchSize)} steps. Raise --budget, lower --width, or use --backend webgpu on a GPU.`,
-        );
+        const why = `a budget of ${config.budget} s cannot fit one epoch here: one step takes at least ${fastest.toFixed(2)} s and an epoch has ` +
+          `${Math.floor(trainSet.count / config.batchSize)} steps`;
+        throw new UserError(msg`${why}. Raise ${setting('budget')}, lower ${setting('width')}, or use ${setting('backend', 'webgpu')} on a GPU.`);
       }
       hooks.onPlan?.(plan, measurements);
       width = plan.width;
@@ -293,7 +301,7 @@ export async function train(
       try {
         const fit = await fitModel(model, optimiser, loader, trainSet, testSet, info, config, epochs, start, hooks, saveEpoch).catch((err: unknown) => {
           if (!(err instanceof UserError) || savedEpochs === 0) throw err;
-          throw new UserError(`${err.message}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
+          throw new UserError(msg`${err}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
         });
         const trainImages = fit.history.reduce((s, r) => s + r.images_per_second * r.train_seconds, 0);
         const result: TrainResult = {
@@ -392,7 +400,7 @@ async function ensureWritable(dir: string): Promise<void> {
     await appendFile(probe, '');
     await rm(probe);
   } catch (err) {
-    throw new UserError(`cannot write to --out ${dir}: ${(err as Error).message}`);
+    throw new UserError(msg`cannot write to ${setting('out')} ${dir}: ${(err as Error).message}`);
   }
 }
 

@@ -6,7 +6,7 @@
  * environment's business (tests on a GPU-less machine point VK_ICD_FILENAMES at SwiftShader).
  */
 import { create, globals } from 'webgpu';
-import { UserError } from '../../core/errors.js';
+import { msg, setting, UserError } from '../../core/errors.js';
 
 export interface WebGpuOptions {
   /** Dawn toggles passed to `create()`, e.g. ['backend=vulkan']. */
@@ -41,7 +41,8 @@ export const gpuConstants = globals as unknown as {
 };
 
 const DEFAULT_MIN_BUFFER_BYTES = 256 * 1024 * 1024;
-const CPU_HINT = 'use `--backend cpu` instead';
+/** The way out of every WebGPU failure the user can do nothing else about. */
+export const cpuHint = msg`use ${setting('backend', 'cpu')} instead`;
 
 /**
  * Dawn instances, one per set of flags, kept for the life of the process: once an instance is
@@ -66,18 +67,14 @@ export async function openDevice(options: WebGpuOptions = {}): Promise<OpenedDev
     options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
   );
   if (!adapter) {
-    throw new UserError(
-      'WebGPU: no GPU adapter found (Dawn needs a Vulkan, Metal or D3D12 driver; on Linux install ' +
-        `libvulkan1 and your GPU's Vulkan driver); ${CPU_HINT}`,
-    );
+    const why = 'WebGPU: no GPU adapter found (Dawn needs a Vulkan, Metal or D3D12 driver; on Linux install libvulkan1 and your GPU\'s Vulkan driver)';
+    throw new UserError(msg`${why}; ${cpuHint}`);
   }
   const needed = options.minBufferBytes ?? DEFAULT_MIN_BUFFER_BYTES;
   const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
   if (maxStorageBufferBindingSize < needed || maxBufferSize < needed) {
-    throw new UserError(
-      `WebGPU: the adapter allows buffers of at most ${mib(Math.min(maxStorageBufferBindingSize, maxBufferSize))} ` +
-        `but training needs ${mib(needed)} (lower the batch size, or ${CPU_HINT})`,
-    );
+    const limit = `WebGPU: the adapter allows buffers of at most ${mib(Math.min(maxStorageBufferBindingSize, maxBufferSize))} but training needs ${mib(needed)}`;
+    throw new UserError(msg`${limit} (lower the batch size, or ${cpuHint})`);
   }
   // Ask for the adapter's maxima: the defaults (128 MiB bindings) are below one batch-512 activation.
   const device = await adapter.requestDevice({

@@ -3,7 +3,8 @@
  * allocates the same shapes every step creates no GPUBuffer after its first step.
  */
 import type { DeviceBuffer } from '../../core/backend.js';
-import { UserError } from '../../core/errors.js';
+import { msg, UserError } from '../../core/errors.js';
+import { cpuHint } from './device.js';
 
 /** One GPUBuffer and a stable id (bind groups are cached by the ids of the buffers they bind). */
 export interface Slab {
@@ -54,10 +55,7 @@ export class SlabPool {
 
   take(bytes: number): Slab {
     if (bytes > this.maxBytes) {
-      throw new UserError(
-        `WebGPU: a buffer of ${bytes} bytes exceeds the adapter's limit of ${this.maxBytes} bytes ` +
-          '(lower the batch size, or use `--backend cpu`)',
-      );
+      throw new UserError(msg`WebGPU: a buffer of ${bytes} bytes exceeds the adapter's limit of ${this.maxBytes} bytes (lower the batch size, or ${cpuHint})`);
     }
     const size = Math.min(bucketBytes(bytes), this.maxBytes);
     const reused = this.free.get(size)?.pop();

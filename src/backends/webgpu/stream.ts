@@ -6,8 +6,8 @@
  * Ordering rule: everything reaches the GPU through the queue in call order. `queue.writeBuffer`
  * jumps ahead of commands still sitting in the open encoder, so `upload` submits them first.
  */
-import { UserError } from '../../core/errors.js';
-import { gpuConstants } from './device.js';
+import { msg, UserError, type Message } from '../../core/errors.js';
+import { cpuHint, gpuConstants } from './device.js';
 import { SlabPool, type Slab } from './memory.js';
 import { shaderSource } from './shaders.js';
 
@@ -171,8 +171,8 @@ export class CommandStream {
     this.bindGroups.clear();
   }
 
-  private lostError(): string {
-    return `WebGPU: the GPU device was lost (${this.lostMessage}); restart the run, or use \`--backend cpu\``;
+  private lostError(): Message {
+    return msg`WebGPU: the GPU device was lost (${this.lostMessage}); restart the run, or ${cpuHint}`;
   }
 
   /**

@@ -15,6 +15,9 @@ export interface DecodeSettings {
   resize: 'crop' | 'stretch';
 }
 
+/** How images are resized unless told otherwise; a checkpoint that records no mode was made so. */
+export const defaultResize: DecodeSettings['resize'] = 'crop';
+
 /** What the header says, or why the file is not a decodable image. */
 export type Probe = { width: number; height: number; grey: boolean } | { error: string };
 

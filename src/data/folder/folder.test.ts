@@ -165,7 +165,7 @@ describe('bad input names the file or folder', () => {
     const whole = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).jpeg().toBuffer();
     await writeFile(join(d, 'a', 'truncated.jpg'), whole.subarray(0, whole.length / 2));
     await writeFile(join(d, 'b', 'text.png'), 'this is not a PNG');
-    await rejects(d, /2 files cannot be decoded as images:\n.*a\/truncated\.jpg: .*\n.*b\/text\.png: .*\n.*--skip-bad-images/);
+    await rejects(d, /2 files cannot be decoded as images:\n.*a\/truncated\.jpg: .*\n.*b\/text\.png: .*\n.*pass skipBadImages: true to train without them/);
     const f = await load(d, { skipBadImages: true });
     assert.deepEqual(f.skipped.map((b) => b.path.split('/').slice(-2).join('/')), ['a/truncated.jpg', 'b/text.png']);
     assert.equal(f.train.count + f.test.count, 6);

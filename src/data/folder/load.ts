@@ -7,11 +7,11 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
-import { UserError } from '../../core/errors.js';
+import { msg, setting, UserError } from '../../core/errors.js';
 import { recipeSidesFor } from '../augment.js';
 import type { DatasetInfo, ImageSet } from '../datasets.js';
 import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
-import { decodeImage, firstLine, probeImage, type DecodeSettings, type Probe } from './decode.js';
+import { decodeImage, defaultResize, firstLine, probeImage, type DecodeSettings, type Probe } from './decode.js';
 import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
 
 export interface FolderLoadOptions extends ScanOptions {
@@ -42,8 +42,9 @@ export interface LoadedFolder {
 
 export const smallestSide = 16;
 export const largestSide = 512;
-const defaultSide = 32;
-const largestOwnSide = 64;
+/** The input side unless told otherwise, when the images do not all share one of at most `largestOwnSide`. */
+export const defaultSide = 32;
+export const largestOwnSide = 64;
 
 /** Runs `work` on every item, `parallel` at a time, in any order; results in item order. */
 async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<R>, onDone: (done: number) => void): Promise<R[]> {
@@ -67,10 +68,8 @@ const inFlight = () => 4 * availableParallelism();
 function badImagesError(root: string, bad: readonly BadImage[]): UserError {
   const shown = bad.slice(0, 20).map((b) => `  ${b.path}: ${b.error}`);
   const more = bad.length > 20 ? [`  … and ${bad.length - 20} more`] : [];
-  return new UserError([
-    `${root}: ${bad.length} file${bad.length > 1 ? 's' : ''} cannot be decoded as images:`, ...shown, ...more,
-    'Fix or remove them, or pass --skip-bad-images to train without them (they are then listed in summary.json and the report).',
-  ].join('\n'));
+  const list = [`${root}: ${bad.length} file${bad.length > 1 ? 's' : ''} cannot be decoded as images:`, ...shown, ...more].join('\n');
+  return new UserError(msg`${list}\nFix or remove them, or pass ${setting('skipBadImages', true)} to train without them (they are then listed in summary.json and the report).`);
 }
 
 function decideSettings(probes: readonly Probe[], o: FolderLoadOptions): DecodeSettings {
@@ -82,10 +81,10 @@ function decideSettings(probes: readonly Probe[], o: FolderLoadOptions): DecodeS
     size = oneSize && first.width <= largestOwnSide && first.width >= smallestSide ? first.width : defaultSide;
   }
   if (!Number.isInteger(size) || size < smallestSide || size > largestSide) {
-    throw new UserError(`imageSize ${size}: the input side must be a whole number from ${smallestSide} to ${largestSide}`);
+    throw new UserError(msg`${setting('imageSize')} ${size}: the input side must be a whole number from ${smallestSide} to ${largestSide}`);
   }
   const channels = o.channels ?? (good.length > 0 && good.every((p) => p.grey) ? 1 : 3);
-  return { size, channels, resize: o.resize ?? 'crop' };
+  return { size, channels, resize: o.resize ?? defaultResize };
 }
 
 /** Per-channel mean and std of the images on the 0..1 scale. */

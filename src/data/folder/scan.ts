@@ -11,7 +11,7 @@
  */
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
-import { UserError } from '../../core/errors.js';
+import { msg, setting, UserError } from '../../core/errors.js';
 import { rngFor, Stream } from '../prng.js';
 
 export const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif'] as const;
@@ -38,8 +38,11 @@ export interface FolderScan {
   testSplit?: number;
 }
 
+/** The fraction of each class held out when a folder has no test split. */
+export const defaultTestSplit = 0.1;
+
 export interface ScanOptions {
-  /** Fraction of each class held out for testing when the folder has no test split (default 0.1). */
+  /** Fraction of each class held out for testing when the folder has no test split (default `defaultTestSplit`). */
   testSplit?: number;
   seed?: number;
 }
@@ -163,8 +166,8 @@ export function scanImageFolder(root: string, o: ScanOptions = {}): FolderScan {
     if (test.length === 0) throw new UserError(`${testDir}: no images in the test split; add some, or remove the folder to hold out part of the training images`);
     return { root, layout: 'train/test folders', classes, train: files, test, ignored: counts.ignored };
   }
-  const testSplit = o.testSplit ?? 0.1;
-  if (!(testSplit > 0 && testSplit < 1)) throw new UserError(`testSplit ${testSplit}: the held-out fraction must be above 0 and below 1`);
+  const testSplit = o.testSplit ?? defaultTestSplit;
+  if (!(testSplit > 0 && testSplit < 1)) throw new UserError(msg`${setting('testSplit')} ${testSplit}: the held-out fraction must be above 0 and below 1`);
   const split = stratifiedSplit(files, classes.length, testSplit, o.seed ?? 0);
   return { root, layout: 'hold-out split', classes, ...split, ignored: counts.ignored, testSplit };
 }
