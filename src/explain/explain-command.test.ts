@@ -14,7 +14,7 @@ import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { decodePng, greyVariance, type DecodedPng } from '../report/png-check.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { repoRoot, sharedDir } from '../testing/paths.js';
-import { metaFor } from './sanity-fixtures.js';
+import { metaFor } from '../testing/sanity-fixtures.js';
 
 const mnistDir = join(sharedDir, 'data', 'mnist');
 const dir = await mkdtemp(join(tmpdir(), 'kilosecond-explain-'));
