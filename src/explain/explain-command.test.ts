@@ -11,7 +11,7 @@ import { datasetInfo, loadDataset } from '../data/datasets.js';
 import { register } from '../cli/explain.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
-import { decodePng, greyVariance, type DecodedPng } from '../report/png-check.js';
+import { decodePng, greyVariance, type DecodedPng } from '../testing/png-check.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { repoRoot, sharedDir } from '../testing/paths.js';
 import { metaFor } from '../testing/sanity-fixtures.js';
