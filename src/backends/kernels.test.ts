@@ -8,7 +8,7 @@
  * adapter Dawn finds (SwiftShader on a machine without a GPU); without one it skips, except under
  * CI, where a silent skip would hide a broken backend (see src/testing/gpu-for-tests.ts).
  * KILOSECOND_TEST_BACKENDS=webgpu (a comma list; default cpu,webgpu) narrows the run, for a GPU
- * machine that carries no native build (bench/gpu.sh).
+ * machine that carries no native build (src/bench/gpu/gpu.sh).
  */
 import { after, describe, test, type TestContext } from 'node:test';
 import type { Backend } from '../core/backend.js';

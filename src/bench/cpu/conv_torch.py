@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch's figure for every DavidNet (width 64, 32x32) convolution: forward, backward data and
-backward filter in GFLOP/s, the same table as the native bench (src/backends/cpu/bench-conv.ts).
+backward filter in GFLOP/s, the same table as the native bench (conv.ts beside this file).
 
-usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu]
+usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 src/bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu]
 Float32, channels_last, oneDNN, 2 threads by default, best of REPS after one warm-up. Check
 `uptime` before and after: a run beside another heavy process is void. The cpu clock (process
 CPU time) with 1 thread measures what one free core would do even on a busy machine."""

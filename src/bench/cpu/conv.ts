@@ -1,10 +1,10 @@
 /**
  * @file Times every DavidNet (width 64, 32x32 input) convolution layer on the native CPU
  * backend: forward, backward data and backward filter, in GFLOP/s, so each can be set beside
- * PyTorch's figure from bench/cpu/conv_torch.py (same layers, same table).
+ * PyTorch's figure from src/bench/cpu/conv_torch.py (same layers, same table).
  *
- *   node dist/backends/cpu/bench-conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512]
- *                                        [--conv auto|direct|winograd2|winograd4] [--clock cpu]
+ *   node dist/bench/cpu/conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512]
+ *                               [--conv auto|direct|winograd2|winograd4] [--clock cpu]
  *
  * `--clock cpu` times with the process's CPU time instead of the wall clock: with --threads 1
  * on a machine that another job keeps busy, that still measures what one free core would do.
@@ -15,7 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Conv3x3Shape } from '../../core/backend.js';
-import { type ConvAlgorithm, createCpuBackend, type Isa } from './index.js';
+import { type ConvAlgorithm, createCpuBackend, type Isa } from '../../backends/cpu/index.js';
 
 export interface ConvLayer {
   name: string;
