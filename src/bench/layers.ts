@@ -19,7 +19,7 @@ export interface ConvLayer {
 }
 
 /** Every distinct convolution of a ResNet-9, in network order, for inputs `side` pixels square. */
-export function convLayers(inChannels: number, width: number, side: number): ConvLayer[] {
+function convLayers(inChannels: number, width: number, side: number): ConvLayer[] {
   const layers: ConvLayer[] = [];
   let cin = inChannels;
   for (const stage of resnet9Stages) {

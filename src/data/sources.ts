@@ -39,7 +39,7 @@ const idx = (prefix: string, split: Split, images: string, labels: string): IdxS
   { kind: 'idx', name: `${prefix}-labels-idx1-ubyte.gz`, split, md5: labels },
 ];
 
-export const sourceSpecs: Record<'mnist' | 'fashion-mnist' | 'cifar10', SourceSpec> = {
+const sourceSpecs: Record<'mnist' | 'fashion-mnist' | 'cifar10', SourceSpec> = {
   mnist: {
     files: [
       ...idx('train', 'train', '6bbc9ace898e44ae57da46a324031adb', 'a25bea736e30d166cdddb491f175f624'),
@@ -91,7 +91,7 @@ export interface LocateOptions {
 }
 
 /** The cache folder for a dataset: where downloads go when no --data-dir is given. */
-export function cacheFolder(dataset: SourceDataset, opts: LocateOptions): string {
+function cacheFolder(dataset: SourceDataset, opts: LocateOptions): string {
   return join(opts.cacheDir ?? join(homedir(), '.cache', 'kilosecond'), dataset);
 }
 
@@ -140,7 +140,7 @@ export function md5(data: Uint8Array): string {
 }
 
 /** What to do about a file whose content is not the official one. */
-export const notOfficialAdvice = 'the file is corrupt or not the official one: delete it to download it again, or pass --no-verify to use it anyway';
+const notOfficialAdvice = 'the file is corrupt or not the official one: delete it to download it again, or pass --no-verify to use it anyway';
 
 /** An IDX file's decompressed content and its md5. */
 export interface VerifiedFile { path: string; content: Buffer; md5: string }

@@ -34,7 +34,7 @@ export const resnet9Stages = [
   { name: 'layer3', widthFactor: 8, pool: true, residual: true },
 ] as const;
 
-export type StageSpec = (typeof resnet9Stages)[number];
+type StageSpec = (typeof resnet9Stages)[number];
 
 export interface ForwardOptions {
   training: boolean;
@@ -146,7 +146,7 @@ export class ResNet9 {
   }
 }
 
-export type { ConvBN, Stage };
+export type { ConvBN };
 
 function uniform(count: number, bound: number, rng: Sfc32): Float32Array {
   const out = new Float32Array(count);
