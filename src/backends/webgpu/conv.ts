@@ -80,8 +80,8 @@ function forward(ctx: KernelContext, x: Slab, w: Slab, y: Slab, s: Conv3x3Shape)
 
 /**
  * The largest tile that still gives the GPU enough workgroups; the input layer gets its own.
- * On an H100 (src/bench/gpu/kernels.ts --sweep) `large` was the fastest or within noise of it for every
- * DavidNet layer at batch 512 except the input layer.
+ * Chosen from a tile sweep (src/bench/gpu/kernels.ts --sweep): BENCHMARKS.md, "WebGPU tuning
+ * choices (H100)".
  */
 function forwardTile(M: number, N: number, K: number): Tile {
   if (K <= 36) return TILES.prep;

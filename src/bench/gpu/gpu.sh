@@ -18,8 +18,8 @@
 #   FASHION_DIR  folder with Fashion-MNIST's IDX files: also train the full recipe on it (25 epochs,
 #             width 64, `--backend webgpu --augment online --no-report`; needs the CLI's npm packages)
 #   RECIPE_TIMEOUT=900  seconds allowed for that run
-# Took 15-20 s on an H100 (plus Dawn's shader compiles), about 100 s more with FASHION_DIR; every
-# step is bounded by its timeout.
+# How long it took on an H100: BENCHMARKS.md, "WebGPU tuning choices (H100)"; every step is
+# bounded by its timeout.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 
