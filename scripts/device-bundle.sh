@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pack what a GPU machine without Node.js, npm or internet needs to run bench/gpu.sh, into .carry/
+# Pack what a GPU machine without Node.js, npm or internet needs to run src/bench/gpu/gpu.sh, into .carry/
 # (ignored by git; the device tool carries it, 64 MiB at most with the working tree):
 #   node.xz        this machine's Node.js binary
 #   nm.tar.xz      node_modules without the build tools, the canvas library and other platforms' Dawn

@@ -18,7 +18,7 @@
 export { train, recipe, type TrainConfig, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
 
 /** A backend by name: 'cpu' (the native addon), 'webgpu' (Dawn) or 'reference' (plain TypeScript). Dispose it when done. */
-export { createBackend, type BackendName } from './backends/index.js';
+export { createBackend } from './backends/index.js';
 /** The kernels every backend implements: pass one to `loadModel` or `predictFiles` to share it. */
 export type { Backend } from './core/backend.js';
 

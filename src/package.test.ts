@@ -1,10 +1,11 @@
 /**
  * @file The package as a user gets it. `npm pack` ships dist/ (declarations and shaders
- * included, tests not), the native sources and the prebuilt addon. An empty project that gets the
- * tarball with no install script run, so nothing is compiled, type-checks code that imports
- * 'kilosecond' against the emitted declarations, trains on the cpu backend with the prebuilt
- * addon, runs the README's "Use it from TypeScript" example, and without the addon gets a
- * UserError that says how to build it while the reference backend works.
+ * included; tests and their helpers in dist/testing/ not), the native sources and the prebuilt
+ * addon. An empty project that gets the tarball with no install script run, so nothing is
+ * compiled, type-checks code that imports 'kilosecond' against the emitted declarations, trains
+ * on the cpu backend with the prebuilt addon, runs the README's "Use it from TypeScript" example,
+ * and without the addon gets a UserError that says how to build it while the reference backend
+ * works.
  *
  * npm does not install the tarball itself: resolving its dependencies offline needs their
  * registry metadata in npm's cache, which `npm ci` (which fetches by lockfile URL) does not leave
@@ -121,7 +122,7 @@ describe('the npm package', { timeout: 10 * 60_000 }, () => {
     const [{ filename, size, entryCount }] = packed;
     files = packed[0]!.files.map((f) => f.path);
     t.diagnostic(`${filename}: ${(size / 2 ** 20).toFixed(2)} MiB, ${entryCount} files`);
-    assert.deepEqual(files.filter((f) => /\.test\.|\.map$|^src\//.test(f)), [], 'no tests, source maps or TypeScript sources');
+    assert.deepEqual(files.filter((f) => /\.test\.|\.map$|^src\/|^dist\/testing\//.test(f)), [], 'no tests, test helpers, source maps or TypeScript sources');
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/library/model.d.ts', 'dist/backends/webgpu/shaders/conv3x3.wgsl', prebuild,
       'bin/kilosecond.js', 'binding.gyp', 'native/addon.cc', 'package.json', 'README.md']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);

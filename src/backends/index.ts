@@ -5,8 +5,7 @@
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 
-export const backendNames = ['cpu', 'webgpu', 'reference'] as const;
-export type BackendName = (typeof backendNames)[number];
+const backendNames = ['cpu', 'webgpu', 'reference'];
 
 export async function createBackend(name: string): Promise<Backend> {
   switch (name) {

@@ -6,9 +6,9 @@
  *
  * The CPU runs on every ISA this machine has (scalar, AVX2, AVX-512). WebGPU runs on whatever
  * adapter Dawn finds (SwiftShader on a machine without a GPU); without one it skips, except under
- * CI, where a silent skip would hide a broken backend (see webgpu/gpu-for-tests.ts).
+ * CI, where a silent skip would hide a broken backend (see src/testing/gpu-for-tests.ts).
  * KILOSECOND_TEST_BACKENDS=webgpu (a comma list; default cpu,webgpu) narrows the run, for a GPU
- * machine that carries no native build (bench/gpu.sh).
+ * machine that carries no native build (src/bench/gpu/gpu.sh).
  */
 import { after, describe, test, type TestContext } from 'node:test';
 import type { Backend } from '../core/backend.js';
@@ -17,7 +17,7 @@ import { allKernelFamilies, kernelCases, type KernelFamily } from '../testing/ke
 import type { ConvAlgorithm, Isa } from './cpu/index.js';
 import { forceTiles } from './webgpu/conv.js';
 import { TILES } from './webgpu/gemm.js';
-import { closeGpuForTests, gpuForTests } from './webgpu/gpu-for-tests.js';
+import { closeGpuForTests, gpuForTests } from '../testing/gpu-for-tests.js';
 
 interface Target {
   name: string;

@@ -109,7 +109,7 @@ async function benchShape(info: DatasetInfo, label: string, o: Required<Omit<Dat
   };
 }
 
-export function formatDataBenchmark(r: DataBenchResult): string {
+function formatDataBenchmark(r: DataBenchResult): string {
   const k = (v: number) => `${Math.round(v).toLocaleString('en-US')}`;
   const lines = [
     `load average before: ${r.load_before.map((l) => l.toFixed(2)).join(' ')}; after: ${r.load_after.map((l) => l.toFixed(2)).join(' ')}`,

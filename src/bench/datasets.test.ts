@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { augmentFor } from '../data/augment.js';
 import { datasetInfo } from '../data/datasets.js';
-import { decodePng } from '../report/png-check.js';
+import { decodePng } from '../testing/png-check.js';
 import type { ResultRow } from '../report/results-table.js';
 import { sharedDir } from '../testing/paths.js';
 import { recipe, type TrainConfig } from '../train/trainer.js';

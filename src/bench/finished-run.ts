@@ -1,8 +1,9 @@
 /**
  * @file A run folder as the results table sees it: its row, its curves and its model, whether the
  * run was trained just now or finished earlier. `bench` reuses a finished run whose settings are
- * the ones asked for, so the table can be built one dataset at a time (each is an hour on a CPU)
- * and a bench that was stopped goes on from the first dataset it had not finished.
+ * the ones asked for, so the table can be built one dataset at a time (each is a long run on a
+ * CPU: BENCHMARKS.md, "The seed's table on the three real datasets") and a bench that was stopped
+ * goes on from the first dataset it had not finished.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -14,7 +14,7 @@ import { datasetInfo } from '../data/datasets.js';
 import { encodeIdx } from '../data/idx.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
-import { metaFor } from '../explain/sanity-fixtures.js';
+import { metaFor } from '../testing/sanity-fixtures.js';
 import { cliFailure, runCli } from '../testing/cli.js';
 import { sharedDir } from '../testing/paths.js';
 

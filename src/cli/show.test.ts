@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
-import { decodePng, greyVariance } from '../report/png-check.js';
+import { decodePng, greyVariance } from '../testing/png-check.js';
 import { sharedDir } from '../testing/paths.js';
 import { register } from './show.js';
 

@@ -56,10 +56,6 @@ export class Tensor {
     return this.buf;
   }
 
-  get isReleased(): boolean {
-    return this.released;
-  }
-
   /** Copy the values to the host. Waits for the device. */
   read(): Promise<Float32Array> {
     return this.backend.read(this.buffer);

@@ -13,10 +13,10 @@ import { msg, setting, UserError } from '../core/errors.js';
 import { gunzipFile } from './gzip.js';
 import type { ArchiveSource } from './sources.js';
 
-export const cifarSide = 32;
+const cifarSide = 32;
 const planeBytes = cifarSide * cifarSide;
 export const cifarRecordBytes = 1 + 3 * planeBytes;
-export const cifarRecordsPerFile = 10000;
+const cifarRecordsPerFile = 10000;
 export const cifarTrainFiles = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 export const cifarTestFile = 'test_batch.bin';
 const classes = 10;
@@ -45,7 +45,7 @@ async function untar(file: string, tarBytes: Buffer): Promise<Map<string, Buffer
 }
 
 /** Converts one batch file (label + CHW planes per record) to HWC images and labels. */
-export function parseCifarBatch(name: string, data: Uint8Array): CifarPart {
+function parseCifarBatch(name: string, data: Uint8Array): CifarPart {
   if (data.length % cifarRecordBytes !== 0 || data.length === 0) {
     const whole = Math.floor(data.length / cifarRecordBytes);
     throw new UserError(`${name}: CIFAR-10 batch of ${data.length} bytes is not a whole number of ${cifarRecordBytes}-byte records (record ${whole} starting at byte ${whole * cifarRecordBytes} is cut short); the archive is truncated or corrupt, download it again`);

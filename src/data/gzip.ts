@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.js';
 
 const gzipMagic = [0x1f, 0x8b];
 
-export function isGzip(data: Uint8Array): boolean {
+function isGzip(data: Uint8Array): boolean {
   return data.length >= 2 && data[0] === gzipMagic[0] && data[1] === gzipMagic[1];
 }
 

@@ -11,8 +11,8 @@ import { msg, setting, UserError } from '../core/errors.js';
 import type { AugmentConfig } from './augment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 
-export const manifestName = 'manifest.json';
-export const manifestFormat = 'kilosecond-precomputed-augmentation';
+const manifestName = 'manifest.json';
+const manifestFormat = 'kilosecond-precomputed-augmentation';
 /** Records per shard unless asked otherwise: about 30 MB of CIFAR-10, the loader's memory for a shard. */
 export const defaultShardSize = 10000;
 

@@ -40,7 +40,7 @@ export interface PrecomputeResult {
   reusedEpochs: number;
 }
 
-export function shardName(epoch: number, shard: number, shards: number): string {
+function shardName(epoch: number, shard: number, shards: number): string {
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   return `epoch-${pad(epoch, 3)}.shard-${pad(shard, 5)}-of-${pad(shards, 5)}.tfrecord`;
 }

@@ -91,7 +91,7 @@ export interface LocateOptions {
 }
 
 /** The cache folder for a dataset: where downloads go when no `dataDir` is given. */
-export function cacheFolder(dataset: SourceDataset, opts: LocateOptions): string {
+function cacheFolder(dataset: SourceDataset, opts: LocateOptions): string {
   return join(opts.cacheDir ?? join(homedir(), '.cache', 'kilosecond'), dataset);
 }
 
@@ -140,7 +140,7 @@ export function md5(data: Uint8Array): string {
 }
 
 /** What to do about a file whose content is not the official one. */
-export const notOfficialAdvice: Message = msg`the file is corrupt or not the official one: delete it to download it again, or pass ${setting('verify', false)} to use it anyway`;
+const notOfficialAdvice: Message = msg`the file is corrupt or not the official one: delete it to download it again, or pass ${setting('verify', false)} to use it anyway`;
 
 /** An IDX file's decompressed content and its md5. */
 export interface VerifiedFile { path: string; content: Buffer; md5: string }

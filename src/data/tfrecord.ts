@@ -9,7 +9,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 
-export const recordOverhead = 16;
+const recordOverhead = 16;
 
 export function maskedCrc32c(data: Uint8Array): number {
   const crc = crc32c(data) >>> 0;

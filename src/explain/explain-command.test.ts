@@ -12,10 +12,10 @@ import { register } from '../cli/explain.js';
 import { commandLineMessage } from '../cli/flags.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
-import { decodePng, greyVariance, type DecodedPng } from '../report/png-check.js';
+import { decodePng, greyVariance, type DecodedPng } from '../testing/png-check.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { repoRoot, sharedDir } from '../testing/paths.js';
-import { metaFor } from './sanity-fixtures.js';
+import { metaFor } from '../testing/sanity-fixtures.js';
 
 const mnistDir = join(sharedDir, 'data', 'mnist');
 const dir = await mkdtemp(join(tmpdir(), 'kilosecond-explain-'));

@@ -57,7 +57,7 @@ export interface ExplainOptions {
 }
 
 /** Load a checkpoint to explain; anything that is not a kilosecond ResNet-9 is a UserError. */
-export function loadModelToExplain(path: string, backend: Backend): { model: ResNet9; meta: CheckpointMeta } {
+function loadModelToExplain(path: string, backend: Backend): { model: ResNet9; meta: CheckpointMeta } {
   try {
     return loadCheckpoint(path, backend);
   } catch (err) {
@@ -69,7 +69,7 @@ export function loadModelToExplain(path: string, backend: Backend): { model: Res
 }
 
 /** Throws a UserError unless the model can take the dataset's images and labels. */
-export function checkModelFitsDataset(meta: CheckpointMeta, info: DatasetInfo, modelPath: string): void {
+function checkModelFitsDataset(meta: CheckpointMeta, info: DatasetInfo, modelPath: string): void {
   if (meta.inChannels !== info.channels) {
     throw new UserError(
       msg`${modelPath} takes ${meta.inChannels}-channel images (trained on ${meta.dataset}) but ${info.name} has ${info.channels}; pass the ${setting('dataset')} the model was trained on`,

@@ -87,7 +87,7 @@ function weightedMaps(a: Float32Array, da: Float32Array, n: number, positions: n
 }
 
 /** PyTorch's F.interpolate(mode='bilinear', align_corners=False) for [n, h, w] maps. */
-export function resizeBilinear(src: Float32Array, n: number, h: number, w: number, outH: number, outW: number): Float32Array {
+function resizeBilinear(src: Float32Array, n: number, h: number, w: number, outH: number, outW: number): Float32Array {
   const out = new Float32Array(n * outH * outW);
   // Source coordinate of an output pixel centre; negative coordinates clamp to 0 as in PyTorch.
   const axis = (outSize: number, inSize: number, i: number): [number, number, number] => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PixelImage } from '../report/image-grid.js';
-import { decodePng, greyVariance } from '../report/png-check.js';
+import { decodePng, greyVariance } from '../testing/png-check.js';
 import { gradcamFigure, jet, overlayHeatmap, resizeHeatmap, type Heatmap } from './render.js';
 
 function closeTo(actual: readonly number[], expected: readonly number[], tolerance = 1e-12) {

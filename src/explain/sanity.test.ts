@@ -6,7 +6,7 @@ import { datasetInfo, loadDataset, type ImageSet } from '../data/datasets.js';
 import { sharedDir } from '../testing/paths.js';
 import { explainImages, type ModelToExplain } from './explain.js';
 import { meanMapCorrelation, randomiseTopLayers, spearman } from './sanity.js';
-import { fastestCpuBackend, metaFor, plantedPatchSet, trainModel, type Box } from './sanity-fixtures.js';
+import { fastestCpuBackend, metaFor, plantedPatchSet, trainModel, type Box } from '../testing/sanity-fixtures.js';
 
 let backend: Backend;
 before(async () => (backend = await fastestCpuBackend()));

@@ -7,14 +7,14 @@
 import { ResNet9 } from '../nn/resnet9.js';
 
 /**
- * Cascading randomisation down to layer3: the classifier and every block of layer3 (conv
+ * Cascading randomisation down to layer3: the classifier and every block of the last stage (conv
  * weights, BN affine parameters and running statistics) get the values a freshly constructed
  * ResNet-9 with `seed` has, as PyTorch's `reset_parameters` would give them.
  */
 export async function randomiseTopLayers(model: ResNet9, seed: number): Promise<void> {
   const fresh = new ResNet9(model.backend, model.config, seed);
   try {
-    const pairs = model.layer3.blocks().map((block, i) => [block, fresh.layer3.blocks()[i]!] as const);
+    const pairs = model.stages.at(-1)!.blocks().map((block, i) => [block, fresh.stages.at(-1)!.blocks()[i]!] as const);
     for (const [trained, random] of pairs) {
       const targets = trained.tensors();
       const sources = random.tensors();

@@ -13,7 +13,7 @@ import { Sfc32 } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import { type DatasetInfo, datasetInfo, loadDataset } from '../data/datasets.js';
-import { metaFor } from '../explain/sanity-fixtures.js';
+import { metaFor } from '../testing/sanity-fixtures.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { writeSafetensors } from '../nn/safetensors.js';
 import { repoRoot, sharedDir } from '../testing/paths.js';

@@ -4,10 +4,9 @@
  *
  *   images [batch, C, H, W] float32, pixel / 255
  *   Sub mean, Div std                       the checkpoint's normalisation, per channel
- *   prep    Conv(+bias) Relu                batch norm folded into each conv (eval mode)
- *   layer1  Conv Relu MaxPool, then x + res2(res1(x))
- *   layer2  Conv Relu MaxPool
- *   layer3  Conv Relu MaxPool, then x + res2(res1(x))
+ *   per stage of ResNet-9 (resnet9Stages)   Conv(+bias) Relu, batch norm folded into each conv
+ *                                           (eval mode); MaxPool and the residual Add where the
+ *                                           stage has them
  *   GlobalMaxPool Flatten Gemm(alpha 0.125)  -> logits [batch, classes]
  *
  * The normalisation stays as explicit Sub/Div nodes instead of being folded into the first conv:
@@ -99,20 +98,19 @@ async function onnxModel(model: ResNet9, meta: CheckpointMeta): Promise<ModelPro
   const perChannel = (name: string, values: number[]) => g.constant(name, [1, c, 1, 1], Float32Array.from(values));
   let x = g.node('Sub', 'normalise.sub', ['images', perChannel('normalise.mean', meta.mean)]);
   x = g.node('Div', 'normalise.div', [x, perChannel('normalise.std', meta.std)]);
-  x = await convBnRelu(g, model.prep, x);
-  for (const layer of [model.layer1, model.layer2, model.layer3]) {
-    const pooled = g.node('MaxPool', `${layer.conv.name}.pool`, [await convBnRelu(g, layer.conv, x)], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
-    x = pooled;
-    if (layer.residual) {
-      const [res1, res2] = layer.residual;
-      x = g.node('Add', `${layer.conv.name}.add`, [pooled, await convBnRelu(g, res2, await convBnRelu(g, res1, pooled))]);
+  for (const stage of model.stages) {
+    x = await convBnRelu(g, stage.conv, x);
+    if (stage.pool) x = g.node('MaxPool', `${stage.conv.name}.pool`, [x], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+    if (stage.residual) {
+      const [res1, res2] = stage.residual;
+      x = g.node('Add', `${stage.conv.name}.add`, [x, await convBnRelu(g, res2, await convBnRelu(g, res1, x))]);
     }
   }
   x = g.node('GlobalMaxPool', 'head.pool', [x]);
   x = g.node('Flatten', 'head.flatten', [x], [{ name: 'axis', type: AttributeType.INT, i: 1 }]);
   // Gemm with transB takes the classifier weight in PyTorch's [classes, 8w] layout, as PyTorch's
   // own export of nn.Linear does; alpha is the network's logit scale.
-  const classifier = g.constant('classifier.weight', [classes, 8 * meta.width], await model.classifier.read());
+  const classifier = g.constant('classifier.weight', [...model.classifier.shape], await model.classifier.read());
   g.node('Gemm', 'head.classifier', [x, classifier], [{ name: 'alpha', type: AttributeType.FLOAT, f: model.logitScale }, { name: 'transB', type: AttributeType.INT, i: 1 }], 'logits');
 
   const input: ValueInfoProto = {

@@ -4,7 +4,7 @@
  * normalisation and the forward pass in eval mode, exactly as `kilosecond predict`, `eval` and
  * `explain` do; then `dispose`.
  */
-import { createBackend, type BackendName } from '../backends/index.js';
+import { createBackend } from '../backends/index.js';
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
@@ -22,8 +22,8 @@ import { recipe } from '../train/trainer.js';
 export type Images = Omit<ImageSet, 'labels'>;
 
 export interface LoadModelOptions {
-  /** A backend's name (default 'cpu'), or a backend the caller created, keeps and disposes. */
-  backend?: BackendName | Backend;
+  /** A backend's name as `createBackend` takes it (default 'cpu'), or a backend the caller created, keeps and disposes. */
+  backend?: string | Backend;
 }
 
 /** Where the model looks when it picks a class (Grad-CAM on layer3). */

@@ -1,12 +1,8 @@
 /**
  * @file ResNet-9 ("DavidNet", David Page's DAWNBench CIFAR-10 network), layer for layer the
- * PyTorch module in shared/reference/resnet9_reference.py, so checkpoints interchange:
- *
- *   prep    conv3x3(C -> w)   BN ReLU
- *   layer1  conv3x3(w -> 2w)  BN ReLU maxpool2, then x + res2(res1(x))
- *   layer2  conv3x3(2w -> 4w) BN ReLU maxpool2
- *   layer3  conv3x3(4w -> 8w) BN ReLU maxpool2, then x + res2(res1(x))
- *   global max pool -> linear(8w -> classes, no bias) -> logits * 0.125
+ * PyTorch module in shared/reference/resnet9_reference.py, so checkpoints interchange. Its
+ * stages are the table `resnet9Stages` below (widths w, 2w, 4w, 8w), then a global max pool and
+ * a linear classifier (no bias) whose logits are scaled by 0.125.
  *
  * The global max pool lets any input size >= 8x8 through: 28x28 images go 28 -> 14 -> 7 -> 3.
  */
@@ -24,6 +20,21 @@ export interface ResNet9Config {
   classes: number;
   width: number;
 }
+
+/**
+ * The network's stages in order: conv3x3 -> BN -> ReLU to `widthFactor` * width channels, then a
+ * 2x2 max pool where `pool`, then x + res2(res1(x)) where `residual`. The one description of the
+ * architecture: the model, its state-dict names, the ONNX export and the benchmarks' layer lists
+ * (src/bench/layers.ts, which the PyTorch convolution peer reads too) all come from it.
+ */
+export const resnet9Stages = [
+  { name: 'prep', widthFactor: 1, pool: false, residual: false },
+  { name: 'layer1', widthFactor: 2, pool: true, residual: true },
+  { name: 'layer2', widthFactor: 4, pool: true, residual: false },
+  { name: 'layer3', widthFactor: 8, pool: true, residual: true },
+] as const;
+
+type StageSpec = (typeof resnet9Stages)[number];
 
 export interface ForwardOptions {
   training: boolean;
@@ -57,20 +68,23 @@ class ConvBN {
   }
 }
 
-/** A stage: ConvBN, max pool, and optionally x + res2(res1(x)). */
-class Layer {
+/** One row of `resnet9Stages`: a ConvBN, then the max pool and the residual pair it asks for. */
+class Stage {
   readonly conv: ConvBN;
+  readonly pool: boolean;
   readonly residual: [ConvBN, ConvBN] | undefined;
 
-  constructor(backend: Backend, name: string, cin: number, cout: number, residual: boolean, rng: Sfc32) {
-    this.conv = new ConvBN(backend, name, cin, cout, rng);
-    this.residual = residual
-      ? [new ConvBN(backend, `${name}.res1`, cout, cout, rng), new ConvBN(backend, `${name}.res2`, cout, cout, rng)]
+  constructor(backend: Backend, spec: StageSpec, cin: number, cout: number, rng: Sfc32) {
+    this.conv = new ConvBN(backend, spec.name, cin, cout, rng);
+    this.pool = spec.pool;
+    this.residual = spec.residual
+      ? [new ConvBN(backend, `${spec.name}.res1`, cout, cout, rng), new ConvBN(backend, `${spec.name}.res2`, cout, cout, rng)]
       : undefined;
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    const pooled = maxPool2x2(g, this.conv.forward(g, x, o));
+    const y = this.conv.forward(g, x, o);
+    const pooled = this.pool ? maxPool2x2(g, y) : y;
     if (!this.residual) return pooled;
     const [res1, res2] = this.residual;
     return add(g, pooled, res2.forward(g, res1.forward(g, pooled, o), o));
@@ -82,29 +96,29 @@ class Layer {
 }
 
 export class ResNet9 {
-  readonly prep: ConvBN;
-  readonly layer1: Layer;
-  readonly layer2: Layer;
-  readonly layer3: Layer;
+  /** One per row of `resnet9Stages`, in order. */
+  readonly stages: Stage[];
   /** Linear weight [classes, 8w], PyTorch layout. */
   readonly classifier: Tensor;
   readonly logitScale = 0.125;
 
   constructor(readonly backend: Backend, readonly config: ResNet9Config, seed = 0) {
-    const { inChannels: c, classes, width: w } = config;
+    const { inChannels, classes, width } = config;
     const rng = new Sfc32(0x5eed, seed, 0x9e3779b9, 0x85ebca6b);
-    this.prep = new ConvBN(backend, 'prep', c, w, rng);
-    this.layer1 = new Layer(backend, 'layer1', w, 2 * w, true, rng);
-    this.layer2 = new Layer(backend, 'layer2', 2 * w, 4 * w, false, rng);
-    this.layer3 = new Layer(backend, 'layer3', 4 * w, 8 * w, true, rng);
-    this.classifier = Tensor.fromArray(backend, [classes, 8 * w], uniform(classes * 8 * w, 1 / Math.sqrt(8 * w), rng));
+    // Built in PyTorch's order, so that the random initial weights are drawn in its order too.
+    this.stages = [];
+    let cin = inChannels;
+    for (const spec of resnet9Stages) {
+      this.stages.push(new Stage(backend, spec, cin, spec.widthFactor * width, rng));
+      cin = spec.widthFactor * width;
+    }
+    this.classifier = Tensor.fromArray(backend, [classes, cin], uniform(classes * cin, 1 / Math.sqrt(cin), rng));
   }
 
-  /** The output of layer3 (after its residual add): Grad-CAM's target layer. */
+  /** The output of the last stage (layer3, after its residual add): Grad-CAM's target layer. */
   features(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
     expectShape('ResNet9 input', x, [undefined, undefined, undefined, this.config.inChannels]);
-    const h = this.prep.forward(g, x, o);
-    return this.layer3.forward(g, this.layer2.forward(g, this.layer1.forward(g, h, o), o), o);
+    return this.stages.reduce((h, stage) => stage.forward(g, h, o), x);
   }
 
   head(g: Graph, features: Tensor): Tensor {
@@ -118,7 +132,7 @@ export class ResNet9 {
 
   /** Every ConvBN block, in PyTorch's state-dict order. */
   blocks(): ConvBN[] {
-    return [this.prep, ...this.layer1.blocks(), ...this.layer2.blocks(), ...this.layer3.blocks()];
+    return this.stages.flatMap((stage) => stage.blocks());
   }
 
   /** Trainable tensors, in PyTorch's `model.parameters()` order. */

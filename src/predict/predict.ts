@@ -53,7 +53,7 @@ export function imageFilesIn(paths: readonly string[]): string[] {
 }
 
 /** How images are prepared for a checkpoint's model. */
-export function decodeSettingsOf(meta: CheckpointMeta): DecodeSettings {
+function decodeSettingsOf(meta: CheckpointMeta): DecodeSettings {
   const [h, w] = meta.inputSize;
   if (h !== w) throw new UserError(`the model takes ${h}x${w} inputs; predict handles square inputs only`);
   if (meta.inChannels !== 1 && meta.inChannels !== 3) throw new UserError(`the model takes ${meta.inChannels}-channel images; predict decodes 1 or 3 channels`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { lineChartSvg, svgToPng, writeChart } from './charts.js';
 import { datasetComparison, learningRateChart, trainingCurves, type EpochMetrics } from './curves.js';
-import { decodePng, greyVariance } from './png-check.js';
+import { decodePng, greyVariance } from '../testing/png-check.js';
 
 function fakeHistory(epochs: number, finalAccuracy: number): EpochMetrics[] {
   return Array.from({ length: epochs }, (_, i) => {

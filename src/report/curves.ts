@@ -32,7 +32,7 @@ function trainTestSeries(
   return series;
 }
 
-export function accuracyChart(epochs: readonly EpochMetrics[], title?: string): LineChart {
+function accuracyChart(epochs: readonly EpochMetrics[], title?: string): LineChart {
   return {
     ...(title === undefined ? {} : { title }),
     xTitle: 'epoch',
@@ -41,7 +41,7 @@ export function accuracyChart(epochs: readonly EpochMetrics[], title?: string): 
   };
 }
 
-export function lossChart(epochs: readonly EpochMetrics[], title?: string): LineChart {
+function lossChart(epochs: readonly EpochMetrics[], title?: string): LineChart {
   return {
     ...(title === undefined ? {} : { title }),
     xTitle: 'epoch',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageGridPng, upscaleToRgba, type PixelImage } from './image-grid.js';
-import { decodePng, greyVariance } from './png-check.js';
+import { decodePng, greyVariance } from '../testing/png-check.js';
 
 function solid(height: number, width: number, rgb: readonly [number, number, number]): PixelImage {
   const data = new Uint8Array(height * width * 3);

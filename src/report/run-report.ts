@@ -17,7 +17,7 @@ export function epochMetrics(r: EpochRecord): EpochMetrics {
   return { epoch: r.epoch, trainLoss: r.train_loss, trainAccuracy: r.train_accuracy, testLoss: r.test_loss, testAccuracy: r.test_accuracy };
 }
 
-export function runHistory(result: TrainResult): RunHistory {
+function runHistory(result: TrainResult): RunHistory {
   return { name: result.info.name, epochs: result.history.map(epochMetrics) };
 }
 

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { ImageSet } from '../data/datasets.js';
 
 /** Class names as folder names: Fashion-MNIST's 'T-shirt/top' cannot be one. */
-export const folderName = (cls: string) => cls.replace(/[/\\]/g, '-');
+const folderName = (cls: string) => cls.replace(/[/\\]/g, '-');
 
 export async function writePngFolder(dir: string, set: ImageSet, classes: readonly string[], count = set.count): Promise<void> {
   for (const c of classes) await mkdir(join(dir, folderName(c)), { recursive: true });

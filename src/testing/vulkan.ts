@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 
-export const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export function ensureSoftwareVulkan(): void {
   if (!process.env.VK_ICD_FILENAMES && existsSync(swiftShaderIcd)) process.env.VK_ICD_FILENAMES = swiftShaderIcd;

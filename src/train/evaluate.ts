@@ -39,7 +39,7 @@ export class BatchUploader {
 }
 
 /** Mirror NHWC images left-right (test-time augmentation). */
-export function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
+function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
   const out = new Float32Array(images.length);
   for (let i = 0; i < n * h; i++) {
     const row = i * w * c;

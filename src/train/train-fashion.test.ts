@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { it } from 'node:test';
-import { decodePng } from '../report/png-check.js';
+import { decodePng } from '../testing/png-check.js';
 import { repoRoot } from '../testing/paths.js';
 import { needFashionMnist } from '../testing/needs.js';
 

@@ -47,10 +47,6 @@ export async function saveTrainState(dir: string, model: ResNet9, optimiser: Sgd
   writeSafetensors(join(dir, trainStateFile), tensors, { format: 'kilosecond-train-state', progress: JSON.stringify(progress) });
 }
 
-export function hasTrainState(dir: string): boolean {
-  return existsSync(join(dir, trainStateFile));
-}
-
 /** The progress recorded in a run folder, without loading any tensor onto a device. */
 export function readTrainProgress(dir: string): TrainProgress {
   const path = join(dir, trainStateFile);

@@ -232,7 +232,8 @@ export async function train(
       plan = planBudget(measurements, {
         budgetSeconds: config.budget,
         elapsedSeconds: since(runStart),
-        // Precomputing runs at tens of thousands of images/s: a small share of an epoch, but counted.
+        // Precomputing, budgeted at 20,000 images/s (below what BENCHMARKS.md, "Data pipeline
+        // (issue 3)", measured on two cores), is a small share of an epoch, but counted.
         prepareSecondsPerEpoch: config.augment === 'precomputed' ? trainSet.count / 20000 : 0,
         trainCount: trainSet.count,
         testCount: testSet.count,

@@ -26,7 +26,7 @@ const TARGET_WORKGROUPS = 528;
 /** A split of the backward-filter reduction covers at least this many BK-slices of pixels. */
 const MIN_SLICES_PER_SPLIT = 8;
 
-/** Tiles forced by a benchmark sweep (bench-kernels.ts) or a test; empty in normal use. */
+/** Tiles forced by a benchmark sweep (src/bench/gpu/kernels.ts) or a test; empty in normal use. */
 let forcedTiles: { forward?: Tile; filter?: Tile } = {};
 
 /** Benchmarks and tests only: use these tiles instead of the heuristics below ({} restores them). */
@@ -84,8 +84,8 @@ function forward(ctx: KernelContext, x: Slab, w: Slab, y: Slab, s: Conv3x3Shape)
 
 /**
  * The largest tile that still gives the GPU enough workgroups; the input layer gets its own.
- * On an H100 (bench-kernels --sweep) `large` was the fastest or within noise of it for every
- * DavidNet layer at batch 512 except the input layer.
+ * Chosen from a tile sweep (src/bench/gpu/kernels.ts --sweep): BENCHMARKS.md, "WebGPU tuning
+ * choices (H100)".
  */
 function forwardTile(M: number, N: number, K: number): Tile {
   if (K <= 36) return TILES.prep;

@@ -10,7 +10,7 @@ import { ensureSoftwareVulkan } from '../../testing/vulkan.js';
 import { gpuConstants, openDevice } from './device.js';
 import { fill } from './elementwise.js';
 import { KernelContext } from './context.js';
-import { closeGpuForTests, gpuForTests } from './gpu-for-tests.js';
+import { closeGpuForTests, gpuForTests } from '../../testing/gpu-for-tests.js';
 import { randomArray } from '../../testing/kernel-check.js';
 import { bucketBytes, SlabPool } from './memory.js';
 import { CommandStream } from './stream.js';

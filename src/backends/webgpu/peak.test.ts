@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { closeGpuForTests, gpuForTests } from './gpu-for-tests.js';
+import { closeGpuForTests, gpuForTests } from '../../testing/gpu-for-tests.js';
 import { expectedProbeValue } from './peak.js';
 
 after(closeGpuForTests);

@@ -38,8 +38,8 @@ const UNIFORM_SLOT_BYTES = 256;
 const UNIFORM_SLOTS = 512;
 /**
  * Submit after this many dispatches even without a read, so the GPU starts while the host still
- * records: a training step records about 140. On an H100 (ResNet-9, batch 512) steps took
- * 39-40 ms with 8 or 16 per submit, 40-41 with 32, and 42-49 with 128.
+ * records: a training step records about 140. Chosen by timing training steps with other
+ * counts: BENCHMARKS.md, "WebGPU tuning choices (H100)".
  */
 export const DEFAULT_DISPATCHES_PER_SUBMIT = 16;
 const BIND_GROUP_CACHE_SIZE = 4096;

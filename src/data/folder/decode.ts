@@ -22,7 +22,7 @@ export const defaultResize: DecodeSettings['resize'] = 'crop';
 export type Probe = { width: number; height: number; grey: boolean } | { error: string };
 
 /** Larger images are refused by name rather than decoded (a 20000x20000 scan). */
-export const maxPixels = 100_000_000;
+const maxPixels = 100_000_000;
 
 // Errors on damaged data rather than decoding what is left of it (a truncated JPEG).
 const inputOptions = { failOn: 'error', limitInputPixels: maxPixels, animated: false } as const;

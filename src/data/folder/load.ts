@@ -40,8 +40,8 @@ export interface LoadedFolder {
   decoded: number;
 }
 
-export const smallestSide = 16;
-export const largestSide = 512;
+const smallestSide = 16;
+const largestSide = 512;
 /** The input side unless told otherwise, when the images do not all share one of at most `largestOwnSide`. */
 export const defaultSide = 32;
 export const largestOwnSide = 64;
@@ -88,7 +88,7 @@ function decideSettings(probes: readonly Probe[], o: FolderLoadOptions): DecodeS
 }
 
 /** Per-channel mean and std of the images on the 0..1 scale. */
-export function channelStats(images: Uint8Array, channels: number): { mean: number[]; std: number[] } {
+function channelStats(images: Uint8Array, channels: number): { mean: number[]; std: number[] } {
   const sum = new Float64Array(channels);
   const squares = new Float64Array(channels);
   for (let i = 0; i < images.length; i++) {

@@ -117,7 +117,7 @@ function readSplit(dir: string, classes: string[], counts: { ignored: number }):
 }
 
 /** Per class, a seeded shuffle of its files (in sorted order), the first share of each held out. */
-export function stratifiedSplit(files: readonly ImageFile[], classes: number, testSplit: number, seed: number): { train: ImageFile[]; test: ImageFile[] } {
+function stratifiedSplit(files: readonly ImageFile[], classes: number, testSplit: number, seed: number): { train: ImageFile[]; test: ImageFile[] } {
   const train: ImageFile[] = [];
   const test: ImageFile[] = [];
   for (let label = 0; label < classes; label++) {

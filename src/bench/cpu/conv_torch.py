@@ -1,22 +1,20 @@
 #!/usr/bin/env python3
 """PyTorch's figure for every DavidNet (width 64, 32x32) convolution: forward, backward data and
-backward filter in GFLOP/s, the same table as the native bench (src/backends/cpu/bench-conv.ts).
+backward filter in GFLOP/s, the same table as the native bench (conv.ts beside this file).
 
-usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu]
+usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 src/bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu]
 Float32, channels_last, oneDNN, 2 threads by default, best of REPS after one warm-up. Check
 `uptime` before and after: a run beside another heavy process is void. The cpu clock (process
 CPU time) with 1 thread measures what one free core would do even on a busy machine."""
-import sys, time
+import json, os, subprocess, sys, time
 import torch
 
-LAYERS = [  # name, occurrences per step, spatial size, cin, cout
-    ('prep', 1, 32, 3, 64),
-    ('layer1', 1, 32, 64, 128),
-    ('layer1.res', 2, 16, 128, 128),
-    ('layer2', 1, 16, 128, 256),
-    ('layer3', 1, 8, 256, 512),
-    ('layer3.res', 2, 4, 512, 512),
-]
+
+def davidnet_layers():
+    """The layers of the native bench, from src/bench/layers.ts (built into dist/ by `npm run build`),
+    so that the architecture is written down once."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
+    return json.loads(subprocess.check_output(['node', os.path.join(root, 'dist', 'bench', 'layers.js')]))
 
 
 def best_time(f, reps, clock):
@@ -39,7 +37,8 @@ def main():
     print('layer'.ljust(12) + ''.join(f'{p} GFLOP/s'.rjust(24) for p in ('forward', 'backwardData', 'backwardFilter')))
     step_s, step_flops = 0.0, 0.0
     with torch.no_grad():
-        for name, count, h, cin, cout in LAYERS:
+        for layer in davidnet_layers():
+            name, count, h, cin, cout = (layer[k] for k in ('name', 'count', 'h', 'cin', 'cout'))
             x = torch.randn(batch, cin, h, h).contiguous(memory_format=cl)
             w = torch.randn(cout, cin, 3, 3).contiguous(memory_format=cl)
             gy = torch.randn(batch, cout, h, h).contiguous(memory_format=cl)

@@ -5,8 +5,8 @@
  * Timings are wall clock over `iters` calls between two syncs, so for small tensors they include
  * the host's cost of recording the dispatches.
  *
- *   node dist/backends/webgpu/bench-kernels.js [--batch 512] [--iters 10] [--json] [--sweep]
- *                                              [--layers prep,layer3.res] [--peak-iters 4096]
+ *   node dist/bench/gpu/kernels.js [--batch 512] [--iters 10] [--json] [--sweep]
+ *                                  [--layers prep,layer3.res] [--peak-iters 4096]
  *
  * It first measures the adapter's float32 peak (peak.ts) and gives each convolution's share of it.
  * --sweep also times every convolution with every tile shape of gemm.ts (to tune conv.ts's
@@ -15,20 +15,14 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { Backend, Conv3x3Shape, DeviceBuffer } from '../../core/backend.js';
-import { forceTiles } from './conv.js';
-import { TILES } from './gemm.js';
-import { createWebGpuBackend } from './index.js';
-import { DEFAULT_PEAK_OPTIONS } from './peak.js';
+import { forceTiles } from '../../backends/webgpu/conv.js';
+import { TILES } from '../../backends/webgpu/gemm.js';
+import { createWebGpuBackend } from '../../backends/webgpu/index.js';
+import { DEFAULT_PEAK_OPTIONS } from '../../backends/webgpu/peak.js';
+import { davidNetLayers } from '../layers.js';
 
-/** DavidNet's convolutions at width 64 on 32x32 inputs (the residual ones appear twice per block). */
-export const DAVIDNET_LAYERS: { name: string; hw: number; cin: number; cout: number }[] = [
-  { name: 'prep', hw: 32, cin: 3, cout: 64 },
-  { name: 'layer1', hw: 32, cin: 64, cout: 128 },
-  { name: 'layer1.res', hw: 16, cin: 128, cout: 128 },
-  { name: 'layer2', hw: 16, cin: 128, cout: 256 },
-  { name: 'layer3', hw: 8, cin: 256, cout: 512 },
-  { name: 'layer3.res', hw: 4, cin: 512, cout: 512 },
-];
+/** DavidNet's convolutions at width 64 on 32x32 inputs (../layers.ts); the residual pair is timed once. */
+export const DAVIDNET_LAYERS = davidNetLayers.map(({ name, h, cin, cout }) => ({ name, hw: h, cin, cout }));
 
 export type KernelName = 'forward' | 'backward-data' | 'backward-filter' | 'bn-train' | 'bn-backward' | 'scale';
 

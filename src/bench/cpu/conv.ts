@@ -1,10 +1,10 @@
 /**
  * @file Times every DavidNet (width 64, 32x32 input) convolution layer on the native CPU
  * backend: forward, backward data and backward filter, in GFLOP/s, so each can be set beside
- * PyTorch's figure from bench/cpu/conv_torch.py (same layers, same table).
+ * PyTorch's figure from src/bench/cpu/conv_torch.py (same layers, from ../layers.ts; same table).
  *
- *   node dist/backends/cpu/bench-conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512]
- *                                        [--conv auto|direct|winograd2|winograd4] [--clock cpu]
+ *   node dist/bench/cpu/conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512]
+ *                               [--conv auto|direct|winograd2|winograd4] [--clock cpu]
  *
  * `--clock cpu` times with the process's CPU time instead of the wall clock: with --threads 1
  * on a machine that another job keeps busy, that still measures what one free core would do.
@@ -15,25 +15,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { Conv3x3Shape } from '../../core/backend.js';
-import { type ConvAlgorithm, createCpuBackend, type Isa } from './index.js';
-
-export interface ConvLayer {
-  name: string;
-  /** How many times the layer occurs in the network (the residual convs come in pairs). */
-  count: number;
-  h: number;
-  cin: number;
-  cout: number;
-}
-
-export const davidNetLayers: ConvLayer[] = [
-  { name: 'prep', count: 1, h: 32, cin: 3, cout: 64 },
-  { name: 'layer1', count: 1, h: 32, cin: 64, cout: 128 },
-  { name: 'layer1.res', count: 2, h: 16, cin: 128, cout: 128 },
-  { name: 'layer2', count: 1, h: 16, cin: 128, cout: 256 },
-  { name: 'layer3', count: 1, h: 8, cin: 256, cout: 512 },
-  { name: 'layer3.res', count: 2, h: 4, cin: 512, cout: 512 },
-];
+import { type ConvAlgorithm, createCpuBackend, type Isa } from '../../backends/cpu/index.js';
+import { davidNetLayers } from '../layers.js';
 
 const passes = ['forward', 'backwardData', 'backwardFilter'] as const;
 

@@ -18,10 +18,10 @@
 #   FASHION_DIR  folder with Fashion-MNIST's IDX files: also train the full recipe on it (25 epochs,
 #             width 64, `--backend webgpu --augment online --no-report`; needs the CLI's npm packages)
 #   RECIPE_TIMEOUT=900  seconds allowed for that run
-# Took 15-20 s on an H100 (plus Dawn's shader compiles), about 100 s more with FASHION_DIR; every
-# step is bounded by its timeout.
+# How long it took on an H100: BENCHMARKS.md, "WebGPU tuning choices (H100)"; every step is
+# bounded by its timeout.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../../.."
 
 NODE=${NODE:-node}
 BATCH=${BATCH:-512}
@@ -61,7 +61,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 if ldconfig -p 2>/dev/null | grep libvulkan.so.1 >/dev/null; then echo 'vulkan loader: found'; else echo 'vulkan loader: MISSING (libvulkan1)'; fi
 echo "VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-} VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
 
-if ! run_step adapter "$NODE" bench/gpu/adapter.mjs --json "$LOG_DIR/adapter.json"; then
+if ! run_step adapter "$NODE" src/bench/gpu/adapter.mjs --json "$LOG_DIR/adapter.json"; then
   echo 'no WebGPU adapter: nothing else can run' >&2
   exit 1
 fi
@@ -70,18 +70,18 @@ KILOSECOND_TEST_BACKENDS=webgpu run_step kernel-tests "$NODE" --test --test-conc
 
 if [[ -n ${FIXTURES:-} ]]; then
   for fixture in "$FIXTURES"/*/; do
-    run_step "selftest-$(basename "$fixture")" "$NODE" bench/gpu/selftest.mjs "$fixture"
+    run_step "selftest-$(basename "$fixture")" "$NODE" src/bench/gpu/selftest.mjs "$fixture"
   done
 fi
 
-run_step kernel-bench "$NODE" dist/backends/webgpu/bench-kernels.js --batch "$BATCH" --iters "$ITERS" --peak-iters "$PEAK_ITERS" --json ${SWEEP:+--sweep}
+run_step kernel-bench "$NODE" dist/bench/gpu/kernels.js --batch "$BATCH" --iters "$ITERS" --peak-iters "$PEAK_ITERS" --json ${SWEEP:+--sweep}
 grep '^{' "$LOG_DIR/kernel-bench.log" | tail -1 >"$LOG_DIR/kernels.json" || rm -f "$LOG_DIR/kernels.json"
 
 # The same measurement as `kilosecond bench engine --backend webgpu --json`, without the CLI's npm
 # packages: CIFAR-10's 3x32x32 step, then the MNISTs' 1x28x28 one (the summary projects 25 epochs of each).
-run_step train-step "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 32 3
+run_step train-step "$NODE" src/bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 32 3
 grep '^{' "$LOG_DIR/train-step.log" | tail -1 >"$LOG_DIR/engine.json" || rm -f "$LOG_DIR/engine.json"
-run_step train-step-28 "$NODE" bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 28 1
+run_step train-step-28 "$NODE" src/bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 28 1
 grep '^{' "$LOG_DIR/train-step-28.log" | tail -1 >"$LOG_DIR/engine-28.json" || rm -f "$LOG_DIR/engine-28.json"
 
 # The full recipe, when Fashion-MNIST's four IDX files (gzipped or not) are in FASHION_DIR.
@@ -90,5 +90,5 @@ if [[ -n ${FASHION_DIR:-} ]]; then
     --backend webgpu --augment online --no-report --data-dir "$FASHION_DIR" --out "$LOG_DIR/fashion-mnist"
 fi
 
-"$NODE" bench/gpu/summary.mjs "$LOG_DIR"
+"$NODE" src/bench/gpu/summary.mjs "$LOG_DIR"
 echo "logs: $LOG_DIR"

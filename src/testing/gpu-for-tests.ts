@@ -4,9 +4,9 @@
  * the tests skip, except under CI, where a silent skip would hide a broken backend.
  */
 import type { TestContext } from 'node:test';
-import { UserError } from '../../core/errors.js';
-import { ensureSoftwareVulkan } from '../../testing/vulkan.js';
-import { createWebGpuBackend, type WebGpuBackend } from './index.js';
+import { UserError } from '../core/errors.js';
+import { ensureSoftwareVulkan } from './vulkan.js';
+import { createWebGpuBackend, type WebGpuBackend } from '../backends/webgpu/index.js';
 
 let opened: Promise<WebGpuBackend | string> | null = null;
 

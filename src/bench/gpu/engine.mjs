@@ -1,8 +1,8 @@
 // The engine benchmark of `kilosecond bench engine --backend webgpu`, called directly so that it
 // needs no npm package but webgpu (the CLI also loads commander and friends).
-//   node bench/gpu/engine.mjs WIDTH BATCH STEPS [SIZE CHANNELS]   -> a text line, then one JSON line
+//   node src/bench/gpu/engine.mjs WIDTH BATCH STEPS [SIZE CHANNELS]   -> a text line, then one JSON line
 // SIZE and CHANNELS default to 32 and 3 (CIFAR-10); 28 1 times the MNISTs' step.
-import { benchEngine } from '../../dist/bench/engine.js';
+import { benchEngine } from '../../../dist/bench/engine.js';
 
 const [width, batchSize, steps, imageSize = 32, channels = 3] = process.argv.slice(2).map(Number);
 const r = await benchEngine({ backend: 'webgpu', width, batchSize, steps, imageSize, channels });

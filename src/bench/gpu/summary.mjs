@@ -1,4 +1,4 @@
-// Prints the closing table of bench/gpu.sh from what its steps left in LOG_DIR.
+// Prints the closing table of gpu.sh from what its steps left in LOG_DIR.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

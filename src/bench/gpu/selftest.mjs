@@ -1,7 +1,7 @@
 // `kilosecond selftest --backend webgpu --fixture DIR` without the CLI's npm packages: checks the
 // WebGPU backend against a PyTorch fixture and exits 1 if any quantity is out of tolerance.
-import { createWebGpuBackend } from '../../dist/backends/webgpu/index.js';
-import { formatChecks, runFixture } from '../../dist/selftest/fixture.js';
+import { createWebGpuBackend } from '../../../dist/backends/webgpu/index.js';
+import { formatChecks, runFixture } from '../../../dist/selftest/fixture.js';
 
 const backend = await createWebGpuBackend();
 try {

@@ -1,7 +1,7 @@
 // Prints the WebGPU adapter Dawn finds (info, the limits the kernels rely on, features) as text
 // and, with --json FILE, as JSON. Exits 1 when there is no usable adapter.
 import { writeFileSync } from 'node:fs';
-import { openDevice } from '../../dist/backends/webgpu/device.js';
+import { openDevice } from '../../../dist/backends/webgpu/device.js';
 
 const LIMITS = [
   'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
