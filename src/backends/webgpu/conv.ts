@@ -96,7 +96,7 @@ function forwardTile(M: number, N: number, K: number): Tile {
 }
 
 /** How many ways to split a reduction over `pixels` so that about TARGET_WORKGROUPS run. */
-export function splitReduction(pixels: number, tile: Tile, tiles: number): { splits: number; kChunk: number } {
+function splitReduction(pixels: number, tile: Tile, tiles: number): { splits: number; kChunk: number } {
   const slices = Math.ceil(pixels / tile.BK);
   const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
   const splits = Math.max(1, Math.min(wanted, Math.floor(slices / MIN_SLICES_PER_SPLIT)));

@@ -33,7 +33,7 @@ export const TILES = {
 } satisfies Record<string, Tile>;
 
 /** The fields of GemmParams in gemm.wgsl. */
-export interface GemmParams {
+interface GemmParams {
   M: number;
   N: number;
   K: number;

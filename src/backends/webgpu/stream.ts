@@ -41,7 +41,7 @@ const UNIFORM_SLOTS = 512;
  * records: a training step records about 140. Chosen by timing training steps with other
  * counts: BENCHMARKS.md, "WebGPU tuning choices (H100)".
  */
-export const DEFAULT_DISPATCHES_PER_SUBMIT = 16;
+const DEFAULT_DISPATCHES_PER_SUBMIT = 16;
 const BIND_GROUP_CACHE_SIZE = 4096;
 
 export class CommandStream {

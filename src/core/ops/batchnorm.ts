@@ -1,6 +1,6 @@
 /**
- * @file Batch normalisation over the channels of an NHWC tensor, with an optional fused ReLU
- * (PyTorch spends a third of its CPU step in separate BN and ReLU passes; we make one pass).
+ * @file Batch normalisation over the channels of an NHWC tensor, with an optional fused ReLU:
+ * one pass each way instead of separate BN and ReLU passes (why: BENCHMARKS.md, "Engine").
  */
 import { defineOp, notDifferentiable } from '../op.js';
 import { expectShape, type Tensor } from '../tensor.js';
