@@ -58,6 +58,8 @@ struct SgdHyper {
              int64_t n, bool trans_a, bool trans_b))                                               \
   X(add, (Runtime*, const float* a, const float* b, float* out, int64_t length))                   \
   X(scale, (Runtime*, const float* a, float alpha, float* out, int64_t length))                    \
+  X(gelu, (Runtime*, const float* x, float* y, int64_t length))                                   \
+  X(gelu_backward, (Runtime*, const float* x, const float* gy, float* gx, int64_t length))        \
   X(cross_entropy, (Runtime*, const float* logits, const float* labels, float* probs, float* loss, \
                     int64_t n, int64_t k, float smoothing))                                        \
   X(cross_entropy_backward, (Runtime*, const float* probs, const float* labels,                    \

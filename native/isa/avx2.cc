@@ -1,6 +1,7 @@
 // @file The avx2 kernel table. Built in its own static library with only this ISA's flags
 // (binding.gyp), so its instructions cannot leak into code that runs on other CPUs.
 #include <immintrin.h>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>

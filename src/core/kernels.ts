@@ -160,6 +160,18 @@ export const kernelDeclarations = {
     params: { alpha: 'number', length: 'size' },
   },
 
+  // ---- activations ----------------------------------------------------------------------------
+  /** y = GELU(x) = x * Phi(x), Phi the standard normal CDF: PyTorch's exact (erf) GELU. */
+  gelu: {
+    buffers: { x: read('length'), y: write('length') },
+    params: { length: 'size' },
+  },
+  /** gx = gy * GELU'(x) = gy * (Phi(x) + x * phi(x)), phi the standard normal density. */
+  geluBackward: {
+    buffers: { x: read('length'), gy: read('length'), gx: write('length') },
+    params: { length: 'size' },
+  },
+
   // ---- loss and metrics -----------------------------------------------------------------------
   /**
    * Softmax cross-entropy with label smoothing, mean over the batch. logits [n, k], labels [n]

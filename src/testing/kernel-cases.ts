@@ -13,7 +13,7 @@
 import type { Backend, Conv3x3Shape, DeviceBuffer } from '../core/backend.js';
 import { randomArray, randomIntegers, type KernelCase } from './kernel-check.js';
 
-export type KernelFamily = 'conv3x3' | 'conv3x3-layers' | 'batchnorm' | 'pooling' | 'matmul' | 'elementwise' | 'loss';
+export type KernelFamily = 'conv3x3' | 'conv3x3-layers' | 'batchnorm' | 'pooling' | 'matmul' | 'elementwise' | 'activation' | 'loss';
 
 type Buffers = Record<string, DeviceBuffer>;
 
@@ -218,6 +218,23 @@ function elementwiseCases(): KernelCase[] {
   });
 }
 
+/**
+ * Inputs out to +-6 reach both tails of GELU, where the backends' float32 normal CDF must keep
+ * its accuracy; the tolerance is that of its erfc approximation (absolute error 1.5e-7).
+ */
+function activationCases(): KernelCase[] {
+  return [1, 17, 1000, 200_003].map((length) => ({
+    name: `gelu and backward length=${length}`,
+    inputs: { x: randomArray(length, 7, 6), gy: randomArray(length, 8) },
+    outputs: { y: length, gx: length },
+    run: (b: Backend, u: Buffers) => {
+      b.gelu({ x: u.x!, y: u.y! }, { length });
+      b.geluBackward({ x: u.x!, gy: u.gy!, gx: u.gx! }, { length });
+    },
+    tolerance: { y: 1e-6, gx: 1e-6 },
+  }));
+}
+
 function lossCases(): KernelCase[] {
   return ([[1, 1], [1, 2], [3, 10], [5, 10], [300, 10], [512, 7], [512, 10]] as const).flatMap(([n, k]) => {
     const labels = randomIntegers(n, 2, k);
@@ -254,6 +271,7 @@ export const kernelCases: Record<KernelFamily, () => KernelCase[]> = {
   'pooling': poolingCases,
   'matmul': matmulCases,
   'elementwise': elementwiseCases,
+  'activation': activationCases,
   'loss': lossCases,
 };
 

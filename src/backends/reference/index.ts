@@ -7,6 +7,7 @@
  */
 import type { Backend, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape } from '../../core/backend.js';
 import { bindKernels, type KernelImplementations } from '../../core/kernels.js';
+import { normalCdf, normalDensity } from './normal.js';
 
 /** Host memory: float32 like every backend, or float64 for gradient checks by finite differences. */
 type HostArray = Float32Array | Float64Array;
@@ -215,6 +216,13 @@ const referenceKernels: KernelImplementations<HostArray> = {
   },
   scale({ a, out }, { alpha, length }) {
     for (let i = 0; i < length; i++) out[i] = a[i] * alpha;
+  },
+
+  gelu({ x, y }, { length }) {
+    for (let i = 0; i < length; i++) y[i] = x[i] * normalCdf(x[i]);
+  },
+  geluBackward({ x, gy, gx }, { length }) {
+    for (let i = 0; i < length; i++) gx[i] = gy[i] * (normalCdf(x[i]) + x[i] * normalDensity(x[i]));
   },
 
   crossEntropy({ logits, labels, probs, loss }, { n, k, smoothing }) {

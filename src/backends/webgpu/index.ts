@@ -11,6 +11,7 @@
  */
 import type { Backend, DeviceBuffer } from '../../core/backend.js';
 import { bindKernels, type KernelName, type Kernels } from '../../core/kernels.js';
+import { activationKernels } from './activation.js';
 import { batchNormKernels } from './batchnorm.js';
 import { type GpuKernels, inContext, KernelContext, slabOf } from './context.js';
 import { convKernels } from './conv.js';
@@ -25,7 +26,8 @@ import { CommandStream } from './stream.js';
 
 /** Every declared kernel's WGSL implementation; one missing here is a compile error naming it. */
 const gpuKernels: GpuKernels<KernelName> = {
-  ...convKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...lossKernels,
+  ...convKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...activationKernels,
+  ...lossKernels,
 };
 
 export type { WebGpuOptions } from './device.js';

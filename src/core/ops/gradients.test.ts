@@ -65,6 +65,7 @@ const checks: Record<OpName, GradientCheck[]> = {
     { name: '[1,1,1,2] * [3,3,2,3]', inputs: [random([1, 1, 1, 2]), random([3, 3, 2, 3])], run: (g, [x, w]) => ops.conv3x3(g, x!, w!) },
   ],
   batchNorm: [batchNormCheck(false), batchNormCheck(true)],
+  gelu: [{ name: '[3,7], both tails', inputs: [random([3, 7], 4)], run: (g, [x]) => ops.gelu(g, x!) }],
   maxPool2x2: [{ name: '[2,5,7,3] (odd sizes)', inputs: [random([2, 5, 7, 3])], run: (g, [x]) => ops.maxPool2x2(g, x!) }],
   globalMaxPool: [{ name: '[2,3,5,4]', inputs: [random([2, 3, 5, 4])], run: (g, [x]) => ops.globalMaxPool(g, x!) }],
   crossEntropy: [0, 0.2].map((smoothing) => ({

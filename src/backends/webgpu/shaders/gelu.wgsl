@@ -1,0 +1,10 @@
+// y = GELU(x) = x * Phi(x)
+struct Params { total: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+fn element(i: u32) {
+  let v = x[i];
+  y[i] = v * standard_normal(v).cdf;
+}
