@@ -88,6 +88,16 @@ struct Arg<const ConvShape&> {
   }
 };
 template <>
+struct Arg<const GeneralConvShape&> {
+  static constexpr const char* buffers = "";
+  static constexpr const char* scalars = "iiiiiiiii";
+  static GeneralConvShape take(Call& c) {
+    GeneralConvShape s;
+    for (int64_t* field : {&s.n, &s.h, &s.w, &s.cin, &s.cout, &s.k, &s.pad, &s.oh, &s.ow}) *field = c.size();
+    return s;
+  }
+};
+template <>
 struct Arg<const BatchNormShape&> {
   static constexpr const char* buffers = "";
   static constexpr const char* scalars = "iifb";

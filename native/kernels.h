@@ -13,6 +13,12 @@ struct ConvShape {
   int64_t n, h, w, cin, cout;
 };
 
+// Any square kernel size k and zero padding, stride 1: output oh x ow (the caller's, checked
+// against the buffers; the kernels read only in-bounds input pixels).
+struct GeneralConvShape {
+  int64_t n, h, w, cin, cout, k, pad, oh, ow;
+};
+
 struct BatchNormShape {
   int64_t rows, channels;
   float eps;
@@ -36,6 +42,11 @@ struct SgdHyper {
   X(conv3x3_backward_data, (Runtime*, const float* gy, const float* w, float* gx, const ConvShape&)) \
   X(conv3x3_backward_filter,                                                                       \
     (Runtime*, const float* x, const float* gy, float* gw, const ConvShape&))                     \
+  X(conv, (Runtime*, const float* x, const float* w, float* y, const GeneralConvShape&))           \
+  X(conv_backward_data, (Runtime*, const float* gy, const float* w, float* gx,                     \
+                         const GeneralConvShape&))                                                 \
+  X(conv_backward_filter, (Runtime*, const float* x, const float* gy, float* gw,                   \
+                           const GeneralConvShape&))                                               \
   X(batch_norm_train,                                                                              \
     (Runtime*, const float* x, const float* gamma, const float* beta, float* y, float* mean,       \
      float* invstd, float* running_mean, float* running_var, float momentum,                       \

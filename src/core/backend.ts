@@ -19,8 +19,10 @@ export interface DeviceBuffer {
   readonly length: number;
 }
 
-/** The parameters of the convolution kernels. */
+/** The parameters of the 3x3 convolution kernels. */
 export type Conv3x3Shape = KernelParams<'conv3x3'>;
+/** The parameters of the general convolution kernels. */
+export type ConvShape = KernelParams<'conv'>;
 /** The parameters of the batch-norm kernels (batchNormTrain adds its momentum). */
 export type BatchNormShape = KernelParams<'batchNormEval'>;
 export type Pool2x2Shape = KernelParams<'maxPool2x2'>;

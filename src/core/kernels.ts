@@ -54,6 +54,14 @@ const update = (length: LengthRule) => ({ access: 'update', length }) as const;
 
 /** x [n, h, w, cin] convolved with w [3, 3, cin, cout], stride 1, zero padding 1 -> [n, h, w, cout]. */
 const conv3x3Params = { n: 'size', h: 'size', w: 'size', cin: 'size', cout: 'size' } as const;
+/**
+ * x [n, h, w, cin] convolved with w [k, k, cin, cout], stride 1, zero padding `pad` on every side
+ * -> [n, oh, ow, cout]. The caller passes oh = h + 2 pad - k + 1 and ow = w + 2 pad - k + 1
+ * (the buffer lengths are checked against them; kernels read only in-bounds input pixels).
+ */
+const convParams = {
+  n: 'size', h: 'size', w: 'size', cin: 'size', cout: 'size', k: 'count', pad: 'size', oh: 'size', ow: 'size',
+} as const;
 /** Batch norm over a [rows, channels] view; `relu` fuses a ReLU (forward) / its mask (backward). */
 const batchNormParams = { rows: 'count', channels: 'size', eps: 'number', relu: 'flag' } as const;
 /** x [n, h, w, c] -> [n, floor(h/2), floor(w/2), c], 2x2 window, stride 2. */
@@ -79,6 +87,22 @@ export const kernelDeclarations = {
   conv3x3BackwardFilter: {
     buffers: { x: read('n*h*w*cin'), gy: read('n*h*w*cout'), gw: write('9*cin*cout') },
     params: conv3x3Params,
+  },
+
+  /** y = conv(x, w): any square kernel size and padding (the 2x2 valid whitening layer, 5x5, ...). */
+  conv: {
+    buffers: { x: read('n*h*w*cin'), w: read('k*k*cin*cout'), y: write('n*oh*ow*cout') },
+    params: convParams,
+  },
+  /** gx = dL/dx given gy = dL/dy. */
+  convBackwardData: {
+    buffers: { gy: read('n*oh*ow*cout'), w: read('k*k*cin*cout'), gx: write('n*h*w*cin') },
+    params: convParams,
+  },
+  /** gw [k,k,cin,cout] = dL/dw: the sum over every output pixel of its input patch times gy. */
+  convBackwardFilter: {
+    buffers: { x: read('n*h*w*cin'), gy: read('n*oh*ow*cout'), gw: write('k*k*cin*cout') },
+    params: convParams,
   },
 
   // ---- batch norm (+ optional fused ReLU) -----------------------------------------------------

@@ -13,7 +13,7 @@
 import type { Backend, Conv3x3Shape, DeviceBuffer } from '../core/backend.js';
 import { randomArray, randomIntegers, type KernelCase } from './kernel-check.js';
 
-export type KernelFamily = 'conv3x3' | 'conv3x3-layers' | 'batchnorm' | 'pooling' | 'matmul' | 'elementwise' | 'activation' | 'loss';
+export type KernelFamily = 'conv3x3' | 'conv3x3-layers' | 'conv' | 'batchnorm' | 'pooling' | 'matmul' | 'elementwise' | 'activation' | 'loss';
 
 type Buffers = Record<string, DeviceBuffer>;
 
@@ -63,6 +63,41 @@ function convCases(shapes: Conv3x3Shape[]): KernelCase[] {
         b.conv3x3BackwardFilter({ x: u.x!, gy: u.gy!, gw: u.gw! }, s);
       },
       tolerance: { y: 1e-5, gx: 1e-4, gw: 1e-4 },
+    };
+  });
+}
+
+/**
+ * The general convolution: the fast recipe's 2x2 valid whitening layer on 32x32 (31x31 out),
+ * 3x3 same, 1x1, even and odd kernels with more padding than "same", and a kernel as large as
+ * the image.
+ */
+function generalConvCases(): KernelCase[] {
+  const shapes = [
+    { n: 2, h: 32, w: 32, cin: 3, cout: 24, k: 2, pad: 0 },
+    { n: 3, h: 7, w: 5, cin: 5, cout: 9, k: 3, pad: 1 },
+    { n: 2, h: 4, w: 6, cin: 17, cout: 3, k: 1, pad: 0 },
+    { n: 1, h: 6, w: 5, cin: 2, cout: 7, k: 4, pad: 2 },
+    { n: 2, h: 5, w: 5, cin: 3, cout: 4, k: 5, pad: 0 },
+  ];
+  return shapes.map((shape, i) => {
+    const s = { ...shape, oh: shape.h + 2 * shape.pad - shape.k + 1, ow: shape.w + 2 * shape.pad - shape.k + 1 };
+    const weights = s.k * s.k * s.cin * s.cout;
+    const out = s.n * s.oh * s.ow * s.cout;
+    return {
+      name: `conv forward, backward-data, backward-filter ${JSON.stringify(shape)}`,
+      inputs: {
+        x: randomArray(s.n * s.h * s.w * s.cin, 40 + i),
+        w: randomArray(weights, 50 + i, 1 / Math.sqrt(s.k * s.k * s.cin)),
+        gy: randomArray(out, 60 + i),
+      },
+      outputs: { y: out, gx: s.n * s.h * s.w * s.cin, gw: weights },
+      run: (b: Backend, u: Buffers) => {
+        b.conv({ x: u.x!, w: u.w!, y: u.y! }, s);
+        b.convBackwardData({ gy: u.gy!, w: u.w!, gx: u.gx! }, s);
+        b.convBackwardFilter({ x: u.x!, gy: u.gy!, gw: u.gw! }, s);
+      },
+      tolerance: { y: 1e-5, gx: 1e-5, gw: 1e-4 },
     };
   });
 }
@@ -267,6 +302,7 @@ function lossCases(): KernelCase[] {
 export const kernelCases: Record<KernelFamily, () => KernelCase[]> = {
   'conv3x3': () => convCases(edgeConvShapes),
   'conv3x3-layers': () => convCases(layerConvShapes),
+  'conv': generalConvCases,
   'batchnorm': batchNormCases,
   'pooling': poolingCases,
   'matmul': matmulCases,

@@ -5,7 +5,7 @@
  * (beside the PyTorch fixtures), so clarity wins over speed everywhere. Reductions accumulate
  * in float64 so that it is a little more accurate than the float32 backends it judges.
  */
-import type { Backend, Conv3x3Shape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape } from '../../core/backend.js';
+import type { Backend, Conv3x3Shape, ConvShape, DeviceBuffer, GlobalPoolShape, MatmulShape, Pool2x2Shape } from '../../core/backend.js';
 import { bindKernels, type KernelImplementations } from '../../core/kernels.js';
 import { normalCdf, normalDensity } from './normal.js';
 
@@ -38,30 +38,33 @@ export interface ReferenceBackend extends Backend {
 }
 
 /**
- * Calls f(pixel, tap, neighbour) for every output pixel and every in-bounds tap of its 3x3
- * window: tap = ky * 3 + kx, neighbour = the input pixel at (y + ky - 1, x + kx - 1).
+ * Calls f(pixel, tap, neighbour) for every output pixel and every in-bounds tap of its k x k
+ * window: tap = ky * k + kx, neighbour = the input pixel at (y + ky - pad, x + kx - pad).
  */
 function forEachTap(
-  s: Conv3x3Shape,
+  s: ConvShape,
   f: (pixel: number, tap: number, neighbour: number) => void,
 ): void {
   for (let n = 0; n < s.n; n++) {
-    for (let y = 0; y < s.h; y++) {
-      for (let x = 0; x < s.w; x++) {
-        const pixel = (n * s.h + y) * s.w + x;
-        for (let ky = 0; ky < 3; ky++) {
-          const iy = y + ky - 1;
+    for (let y = 0; y < s.oh; y++) {
+      for (let x = 0; x < s.ow; x++) {
+        const pixel = (n * s.oh + y) * s.ow + x;
+        for (let ky = 0; ky < s.k; ky++) {
+          const iy = y + ky - s.pad;
           if (iy < 0 || iy >= s.h) continue;
-          for (let kx = 0; kx < 3; kx++) {
-            const ix = x + kx - 1;
+          for (let kx = 0; kx < s.k; kx++) {
+            const ix = x + kx - s.pad;
             if (ix < 0 || ix >= s.w) continue;
-            f(pixel, ky * 3 + kx, (n * s.h + iy) * s.w + ix);
+            f(pixel, ky * s.k + kx, (n * s.h + iy) * s.w + ix);
           }
         }
       }
     }
   }
 }
+
+/** The 3x3 convolutions are the general ones with k = 3 and padding 1. */
+const as3x3 = (s: Conv3x3Shape): ConvShape => ({ ...s, k: 3, pad: 1, oh: s.h, ow: s.w });
 
 export function createReferenceBackend(options: ReferenceBackendOptions = {}): ReferenceBackend {
   const Storage = options.precision === 'float64' ? Float64Array : Float32Array;
@@ -100,8 +103,12 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
 }
 
 const referenceKernels: KernelImplementations<HostArray> = {
-  conv3x3({ x, w, y }, s) {
-    const acc = new Float64Array(s.n * s.h * s.w * s.cout);
+  conv3x3: (buffers, s) => referenceKernels.conv(buffers, as3x3(s)),
+  conv3x3BackwardData: (buffers, s) => referenceKernels.convBackwardData(buffers, as3x3(s)),
+  conv3x3BackwardFilter: (buffers, s) => referenceKernels.convBackwardFilter(buffers, as3x3(s)),
+
+  conv({ x, w, y }, s) {
+    const acc = new Float64Array(s.n * s.oh * s.ow * s.cout);
     forEachTap(s, (p, tap, q) => {
       for (let ci = 0; ci < s.cin; ci++) {
         const v = x[q * s.cin + ci];
@@ -111,7 +118,7 @@ const referenceKernels: KernelImplementations<HostArray> = {
     });
     y.set(acc);
   },
-  conv3x3BackwardData({ gy, w, gx }, s) {
+  convBackwardData({ gy, w, gx }, s) {
     // d(y[p, co]) / d(x[q, ci]) = w[tap, ci, co] for every tap linking output p to input q.
     const acc = new Float64Array(s.n * s.h * s.w * s.cin);
     forEachTap(s, (p, tap, q) => {
@@ -124,8 +131,8 @@ const referenceKernels: KernelImplementations<HostArray> = {
     });
     gx.set(acc);
   },
-  conv3x3BackwardFilter({ x, gy, gw }, s) {
-    const acc = new Float64Array(9 * s.cin * s.cout);
+  convBackwardFilter({ x, gy, gw }, s) {
+    const acc = new Float64Array(s.k * s.k * s.cin * s.cout);
     forEachTap(s, (p, tap, q) => {
       for (let ci = 0; ci < s.cin; ci++) {
         const v = x[q * s.cin + ci];

@@ -10,7 +10,7 @@
  * The kernels load 4 channels at a time, so channel counts that are not multiples of 4 (the
  * 1- or 3-channel input layer) are zero-padded into scratch buffers first.
  */
-import type { Conv3x3Shape } from '../../core/backend.js';
+import type { Conv3x3Shape, ConvShape } from '../../core/backend.js';
 import type { GpuKernels, KernelContext } from './context.js';
 import { pad, type PadShape } from './elementwise.js';
 import { dispatchGemm, gemmKernel, TILES, type Tile } from './gemm.js';
@@ -182,3 +182,30 @@ class PaddedOperands {
 
 const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
 const padsNothing = (l: PadShape): boolean => l.srcMid === l.dstMid && l.srcInner === l.dstInner;
+
+const generalForwardKernel = defineKernel(['common.wgsl', 'conv_general_params.wgsl', 'conv_general.wgsl'], ['read', 'read', 'write']);
+const generalDataKernel = defineKernel(['common.wgsl', 'conv_general_params.wgsl', 'conv_general_backward_data.wgsl'], ['read', 'read', 'write']);
+const generalFilterKernel = defineKernel(['common.wgsl', 'conv_general_params.wgsl', 'conv_general_backward_filter.wgsl'], ['read', 'read', 'write']);
+
+/** The general convolution's uniforms, with `threads` (one per element written) first. */
+const generalParams = (threads: number, s: ConvShape): ArrayBuffer =>
+  uniforms([threads, s.n, s.h, s.w, s.cin, s.cout, s.k, s.pad, s.oh, s.ow]);
+
+/**
+ * The general convolution (any kernel size and padding): direct, one thread per element written,
+ * for the small layers that use it (the fast recipe's 2x2 whitening layer).
+ */
+export const generalConvKernels: GpuKernels<'conv' | 'convBackwardData' | 'convBackwardFilter'> = {
+  conv(ctx, { x, w, y }, s) {
+    const threads = s.n * s.oh * s.ow * s.cout;
+    ctx.stream.dispatch(generalForwardKernel, [x, w, y], generalParams(threads, s), grid1d(threads));
+  },
+  convBackwardData(ctx, { gy, w, gx }, s) {
+    const threads = s.n * s.h * s.w * s.cin;
+    ctx.stream.dispatch(generalDataKernel, [gy, w, gx], generalParams(threads, s), grid1d(threads));
+  },
+  convBackwardFilter(ctx, { x, gy, gw }, s) {
+    const threads = s.k * s.k * s.cin * s.cout;
+    ctx.stream.dispatch(generalFilterKernel, [x, gy, gw], generalParams(threads, s), grid1d(threads));
+  },
+};

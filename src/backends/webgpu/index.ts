@@ -14,7 +14,7 @@ import { bindKernels, type KernelName, type Kernels } from '../../core/kernels.j
 import { activationKernels } from './activation.js';
 import { batchNormKernels } from './batchnorm.js';
 import { type GpuKernels, inContext, KernelContext, slabOf } from './context.js';
-import { convKernels } from './conv.js';
+import { convKernels, generalConvKernels } from './conv.js';
 import { gpuConstants, openDevice, type OpenedDevice, type WebGpuOptions } from './device.js';
 import { elementwiseKernels, fill } from './elementwise.js';
 import { denseKernels } from './gemm.js';
@@ -26,7 +26,7 @@ import { CommandStream } from './stream.js';
 
 /** Every declared kernel's WGSL implementation; one missing here is a compile error naming it. */
 const gpuKernels: GpuKernels<KernelName> = {
-  ...convKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...activationKernels,
+  ...convKernels, ...generalConvKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...activationKernels,
   ...lossKernels,
 };
 

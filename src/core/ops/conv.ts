@@ -1,6 +1,8 @@
 /**
- * @file 3x3 convolution, stride 1, zero padding 1, no bias: x [n,h,w,cin] * w [3,3,cin,cout].
+ * @file Convolutions, stride 1, no bias: the 3x3 "same" one of ResNet-9, and any square kernel
+ * with any padding.
  */
+import { UserError } from '../errors.js';
 import { defineOp } from '../op.js';
 import { expectShape, type Tensor } from '../tensor.js';
 
@@ -26,6 +28,43 @@ export const conv3x3 = defineOp('conv3x3', (g, x: Tensor, w: Tensor) => {
       if (needs(1)) {
         gw = g.empty(w.shape);
         g.backend.conv3x3BackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s);
+      }
+      return [gx, gw];
+    },
+  };
+});
+
+/**
+ * Any square kernel, stride 1, zero padding `pad` on every side, no bias: x [n,h,w,cin] *
+ * w [k,k,cin,cout] -> [n, h + 2 pad - k + 1, w + 2 pad - k + 1, cout]. (3x3 "same" layers use
+ * conv3x3, whose kernels are the fast ones.)
+ */
+export const conv = defineOp('conv', (g, x: Tensor, w: Tensor, pad: number) => {
+  const k = w.shape[0];
+  expectShape('conv weight', w, [k, k, undefined, undefined]);
+  const [cin, cout] = [w.shape[2], w.shape[3]];
+  expectShape('conv input', x, [undefined, undefined, undefined, cin]);
+  const [n, h, width] = x.shape;
+  const [oh, ow] = [h + 2 * pad - k + 1, width + 2 * pad - k + 1];
+  if (!Number.isInteger(pad) || pad < 0 || oh < 1 || ow < 1) {
+    throw new UserError(`conv: a ${k}x${k} kernel with padding ${pad} leaves no output of a ${h}x${width} input`);
+  }
+  const s = { n, h, w: width, cin, cout, k, pad, oh, ow };
+  const y = g.empty([n, oh, ow, cout]);
+  g.backend.conv({ x: x.buffer, w: w.buffer, y: y.buffer }, s);
+
+  return {
+    inputs: [x, w], output: y, saves: [x, w],
+    backward: (gy, needs) => {
+      let gx: Tensor | undefined;
+      let gw: Tensor | undefined;
+      if (needs(0)) {
+        gx = g.empty(x.shape);
+        g.backend.convBackwardData({ gy: gy.buffer, w: w.buffer, gx: gx.buffer }, s);
+      }
+      if (needs(1)) {
+        gw = g.empty(w.shape);
+        g.backend.convBackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s);
       }
       return [gx, gw];
     },

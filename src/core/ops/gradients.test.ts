@@ -64,6 +64,11 @@ const checks: Record<OpName, GradientCheck[]> = {
     { name: '[2,3,5,3] * [3,3,3,4]', inputs: [random([2, 3, 5, 3]), random([3, 3, 3, 4])], run: (g, [x, w]) => ops.conv3x3(g, x!, w!) },
     { name: '[1,1,1,2] * [3,3,2,3]', inputs: [random([1, 1, 1, 2]), random([3, 3, 2, 3])], run: (g, [x, w]) => ops.conv3x3(g, x!, w!) },
   ],
+  conv: [
+    { name: '2x2 valid, [2,5,4,3] * [2,2,3,4]', inputs: [random([2, 5, 4, 3]), random([2, 2, 3, 4])], run: (g, [x, w]) => ops.conv(g, x!, w!, 0) },
+    { name: '3x3 pad 2, [1,3,4,2] * [3,3,2,3]', inputs: [random([1, 3, 4, 2]), random([3, 3, 2, 3])], run: (g, [x, w]) => ops.conv(g, x!, w!, 2) },
+    { name: '4x4 pad 1, [1,5,3,2] * [4,4,2,2]', inputs: [random([1, 5, 3, 2]), random([4, 4, 2, 2])], run: (g, [x, w]) => ops.conv(g, x!, w!, 1) },
+  ],
   batchNorm: [batchNormCheck(false), batchNormCheck(true)],
   gelu: [{ name: '[3,7], both tails', inputs: [random([3, 7], 4)], run: (g, [x]) => ops.gelu(g, x!) }],
   maxPool2x2: [{ name: '[2,5,7,3] (odd sizes)', inputs: [random([2, 5, 7, 3])], run: (g, [x]) => ops.maxPool2x2(g, x!) }],
