@@ -78,6 +78,7 @@ struct SgdHyper {
                              float smoothing))                                                     \
   X(accumulate_metrics,                                                                            \
     (Runtime*, const float* logits, const float* labels, float* stats, int64_t n, int64_t k))      \
+  X(lerp, (Runtime*, float* a, const float* b, float t, int64_t length))                          \
   X(sgd_step, (Runtime*, float* param, const float* grad, float* velocity, int64_t length,         \
                const SgdHyper&))
 

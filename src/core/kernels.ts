@@ -233,6 +233,14 @@ export const kernelDeclarations = {
     buffers: { param: update('length'), grad: read('length'), velocity: update('length') },
     params: { length: 'size', lr: 'number', momentum: 'number', weightDecay: 'number', nesterov: 'flag' },
   },
+  /**
+   * a += t * (b - a) over the first `length` elements: a moving average of weights (an EMA with
+   * t = 1 - decay), or a step towards them (Lookahead).
+   */
+  lerp: {
+    buffers: { a: update('length'), b: read('length') },
+    params: { t: 'number', length: 'size' },
+  },
 } as const satisfies Record<string, KernelDeclaration>;
 
 type Declarations = typeof kernelDeclarations;

@@ -249,6 +249,13 @@ function elementwiseCases(): KernelCase[] {
         tolerance: { param: 1e-6, velocity: 1e-6 },
       });
     }
+    cases.push({
+      name: name('lerp towards b'),
+      inputs: { a, b },
+      outputs: {},
+      run: (k, u) => k.lerp({ a: u.a!, b: u.b! }, { t: 0.35, length }),
+      tolerance: { a: 1e-7 },
+    });
     return cases;
   });
 }

@@ -265,6 +265,9 @@ const referenceKernels: KernelImplementations<HostArray> = {
     stats[1] += loss;
   },
 
+  lerp({ a, b }, { t, length }) {
+    for (let i = 0; i < length; i++) a[i] += t * (b[i] - a[i]);
+  },
   sgdStep({ param: p, grad: g, velocity: v }, h) {
     for (let i = 0; i < h.length; i++) {
       const grad = g[i] + h.weightDecay * p[i];

@@ -11,6 +11,7 @@ const fillKernel = defineKernel(['common.wgsl', 'fill.wgsl'], ['write']);
 const addKernel = defineKernel(['common.wgsl', 'add.wgsl'], ['read', 'read', 'write']);
 const scaleKernel = defineKernel(['common.wgsl', 'scale.wgsl'], ['read', 'write']);
 const sgdKernel = defineKernel(['common.wgsl', 'sgd.wgsl'], ['read', 'write', 'write']);
+const lerpKernel = defineKernel(['common.wgsl', 'lerp.wgsl'], ['write', 'read']);
 const padKernel = defineKernel(['common.wgsl', 'pad.wgsl'], ['read', 'write']);
 
 export function fill(ctx: KernelContext, dst: Slab, length: number, value: number): void {
@@ -29,6 +30,13 @@ export const elementwiseKernels: GpuKernels<'add' | 'scale' | 'sgdStep'> = {
       sgdKernel, [grad, param, velocity],
       uniforms([h.length, h.nesterov ? 1 : 0], [h.lr, h.momentum, h.weightDecay]), grid1d(h.length),
     );
+  },
+};
+
+/** Weight averaging's one kernel. */
+export const averagingKernels: GpuKernels<'lerp'> = {
+  lerp(ctx, { a, b }, { t, length }) {
+    ctx.stream.dispatch(lerpKernel, [a, b], uniforms([length], [t]), grid1d(length));
   },
 };
 
