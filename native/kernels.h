@@ -69,6 +69,8 @@ struct SgdHyper {
              int64_t n, bool trans_a, bool trans_b))                                               \
   X(add, (Runtime*, const float* a, const float* b, float* out, int64_t length))                   \
   X(scale, (Runtime*, const float* a, float alpha, float* out, int64_t length))                    \
+  X(add_bias, (Runtime*, const float* x, const float* bias, float* y, int64_t rows, int64_t channels)) \
+  X(bias_backward, (Runtime*, const float* gy, float* gbias, int64_t rows, int64_t channels))     \
   X(gelu, (Runtime*, const float* x, float* y, int64_t length))                                   \
   X(gelu_backward, (Runtime*, const float* x, const float* gy, float* gx, int64_t length))        \
   X(cross_entropy, (Runtime*, const float* logits, const float* labels, float* probs, float* loss, \

@@ -62,10 +62,10 @@ const edits: Edit[] = [
       '      return [gx];\n    },\n  };\n});\n',
   },
   {
-    step: 'op', file: 'src/core/ops/index.ts',
-    anchor: "import { add, linear, scale } from './dense.js';", text: "import { add, linear, negate, scale } from './dense.js';",
+    step: 'op', file: 'src/core/ops/index.ts', after: true,
+    anchor: "import type { Op } from '../op.js';\n", text: "import { negate } from './dense.js';\n",
   },
-  { step: 'op', file: 'src/core/ops/index.ts', anchor: '  add, scale, linear,', text: '  add, negate, scale, linear,' },
+  { step: 'op', file: 'src/core/ops/index.ts', after: true, anchor: 'export const ops = {\n', text: '  negate,\n' },
   {
     step: 'gradient check', file: 'src/core/ops/gradients.test.ts', after: true,
     anchor: "  scale: [{ name: '[7] * -1.3', inputs: [random([7])], run: (g, [x]) => ops.scale(g, x!, -1.3) }],\n",

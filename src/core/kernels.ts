@@ -184,6 +184,17 @@ export const kernelDeclarations = {
     params: { alpha: 'number', length: 'size' },
   },
 
+  /** y = x + bias, the bias broadcast over the rows of a [rows, channels] view; `y` may be `x`. */
+  addBias: {
+    buffers: { x: read('rows*channels'), bias: read('channels'), y: write('rows*channels') },
+    params: { rows: 'size', channels: 'size' },
+  },
+  /** gbias = the sum over rows of gy: the bias's gradient. */
+  biasBackward: {
+    buffers: { gy: read('rows*channels'), gbias: write('channels') },
+    params: { rows: 'size', channels: 'size' },
+  },
+
   // ---- activations ----------------------------------------------------------------------------
   /** y = GELU(x) = x * Phi(x), Phi the standard normal CDF: PyTorch's exact (erf) GELU. */
   gelu: {

@@ -265,7 +265,18 @@ function elementwiseCases(): KernelCase[] {
  * its accuracy; the tolerance is that of its erfc approximation (absolute error 1.5e-7).
  */
 function activationCases(): KernelCase[] {
-  return [1, 17, 1000, 200_003].map((length) => ({
+  const bias = [{ rows: 1, channels: 1 }, { rows: 37, channels: 5 }, { rows: 31 * 31 * 4, channels: 24 }, { rows: 3000, channels: 130 }].map(({ rows, channels }) => ({
+    name: `addBias and biasBackward rows=${rows} channels=${channels}`,
+    inputs: { x: randomArray(rows * channels, 9), bias: randomArray(channels, 10), gy: randomArray(rows * channels, 11) },
+    outputs: { y: rows * channels, gbias: channels },
+    run: (b: Backend, u: Buffers) => {
+      b.addBias({ x: u.x!, bias: u.bias!, y: u.y! }, { rows, channels });
+      b.biasBackward({ gy: u.gy!, gbias: u.gbias! }, { rows, channels });
+    },
+    // A float32 sum over thousands of rows (WebGPU's, in one thread) against a float64 one.
+    tolerance: { y: 0, gbias: 1e-5 },
+  }));
+  return [...bias, ...[1, 17, 1000, 200_003].map((length) => ({
     name: `gelu and backward length=${length}`,
     inputs: { x: randomArray(length, 7, 6), gy: randomArray(length, 8) },
     outputs: { y: length, gx: length },
@@ -274,7 +285,7 @@ function activationCases(): KernelCase[] {
       b.geluBackward({ x: u.x!, gy: u.gy!, gx: u.gx! }, { length });
     },
     tolerance: { y: 1e-6, gx: 1e-6 },
-  }));
+  }))];
 }
 
 function lossCases(): KernelCase[] {

@@ -225,6 +225,15 @@ const referenceKernels: KernelImplementations<HostArray> = {
     for (let i = 0; i < length; i++) out[i] = a[i] * alpha;
   },
 
+  addBias({ x, bias, y }, { rows, channels }) {
+    for (let i = 0; i < rows * channels; i++) y[i] = x[i] + bias[i % channels];
+  },
+  biasBackward({ gy, gbias }, { rows, channels }) {
+    const sums = new Float64Array(channels);
+    for (let i = 0; i < rows * channels; i++) sums[i % channels] += gy[i];
+    gbias.set(sums);
+  },
+
   gelu({ x, y }, { length }) {
     for (let i = 0; i < length; i++) y[i] = x[i] * normalCdf(x[i]);
   },

@@ -11,6 +11,8 @@ const fillKernel = defineKernel(['common.wgsl', 'fill.wgsl'], ['write']);
 const addKernel = defineKernel(['common.wgsl', 'add.wgsl'], ['read', 'read', 'write']);
 const scaleKernel = defineKernel(['common.wgsl', 'scale.wgsl'], ['read', 'write']);
 const sgdKernel = defineKernel(['common.wgsl', 'sgd.wgsl'], ['read', 'write', 'write']);
+const addBiasKernel = defineKernel(['common.wgsl', 'add_bias.wgsl'], ['read', 'read', 'write']);
+const biasBackwardKernel = defineKernel(['common.wgsl', 'bias_backward.wgsl'], ['read', 'write']);
 const lerpKernel = defineKernel(['common.wgsl', 'lerp.wgsl'], ['write', 'read']);
 const padKernel = defineKernel(['common.wgsl', 'pad.wgsl'], ['read', 'write']);
 
@@ -30,6 +32,16 @@ export const elementwiseKernels: GpuKernels<'add' | 'scale' | 'sgdStep'> = {
       sgdKernel, [grad, param, velocity],
       uniforms([h.length, h.nesterov ? 1 : 0], [h.lr, h.momentum, h.weightDecay]), grid1d(h.length),
     );
+  },
+};
+
+/** A per-channel bias and its gradient (the gradient one thread per channel: for narrow layers). */
+export const biasKernels: GpuKernels<'addBias' | 'biasBackward'> = {
+  addBias(ctx, { x, bias, y }, { rows, channels }) {
+    ctx.stream.dispatch(addBiasKernel, [x, bias, y], uniforms([rows * channels, channels]), grid1d(rows * channels));
+  },
+  biasBackward(ctx, { gy, gbias }, { rows, channels }) {
+    ctx.stream.dispatch(biasBackwardKernel, [gy, gbias], uniforms([channels, rows]), grid1d(channels));
   },
 };
 

@@ -16,7 +16,7 @@ import { batchNormKernels } from './batchnorm.js';
 import { type GpuKernels, inContext, KernelContext, slabOf } from './context.js';
 import { convKernels, generalConvKernels } from './conv.js';
 import { gpuConstants, openDevice, type OpenedDevice, type WebGpuOptions } from './device.js';
-import { averagingKernels, elementwiseKernels, fill } from './elementwise.js';
+import { averagingKernels, biasKernels, elementwiseKernels, fill } from './elementwise.js';
 import { denseKernels } from './gemm.js';
 import { lossKernels } from './loss.js';
 import { GpuBuffer, SlabPool } from './memory.js';
@@ -26,7 +26,7 @@ import { CommandStream } from './stream.js';
 
 /** Every declared kernel's WGSL implementation; one missing here is a compile error naming it. */
 const gpuKernels: GpuKernels<KernelName> = {
-  ...convKernels, ...generalConvKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...averagingKernels, ...activationKernels,
+  ...convKernels, ...generalConvKernels, ...batchNormKernels, ...poolingKernels, ...denseKernels, ...elementwiseKernels, ...biasKernels, ...averagingKernels, ...activationKernels,
   ...lossKernels,
 };
 

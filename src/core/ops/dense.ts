@@ -39,6 +39,27 @@ export const scale = defineOp('scale', (g, x: Tensor, alpha: number) => {
   };
 });
 
+/** x [..., channels] + bias [channels], broadcast over the other dimensions. */
+export const addBias = defineOp('addBias', (g, x: Tensor, bias: Tensor) => {
+  const channels = x.shape[x.shape.length - 1];
+  expectShape('bias', bias, [channels]);
+  const s = { rows: x.size / channels, channels };
+  const y = g.empty(x.shape);
+  g.backend.addBias({ x: x.buffer, bias: bias.buffer, y: y.buffer }, s);
+  return {
+    inputs: [x, bias], output: y, saves: [],
+    backward: (gy, needs) => {
+      let gbias: Tensor | undefined;
+      if (needs(1)) {
+        gbias = g.empty(bias.shape);
+        g.backend.biasBackward({ gy: gy.buffer, gbias: gbias.buffer }, s);
+      }
+      // d(x + b)/dx = 1: gy itself is x's gradient.
+      return [needs(0) ? gy : undefined, gbias];
+    },
+  };
+});
+
 /** x [n, in] times weight [out, in] transposed -> [n, out]. */
 export const linear = defineOp('linear', (g, x: Tensor, weight: Tensor) => {
   const [outF, inF] = weight.shape;

@@ -59,6 +59,7 @@ function batchNormCheck(relu: boolean): GradientCheck {
 const checks: Record<OpName, GradientCheck[]> = {
   add: [{ name: '[3,5] + [3,5]', inputs: [random([3, 5]), random([3, 5])], run: (g, [a, b]) => ops.add(g, a!, b!) }],
   scale: [{ name: '[7] * -1.3', inputs: [random([7])], run: (g, [x]) => ops.scale(g, x!, -1.3) }],
+  addBias: [{ name: '[2,3,5,4] + [4]', inputs: [random([2, 3, 5, 4]), random([4])], run: (g, [x, b]) => ops.addBias(g, x!, b!) }],
   linear: [{ name: '[3,7] x [5,7]^T', inputs: [random([3, 7]), random([5, 7])], run: (g, [x, w]) => ops.linear(g, x!, w!) }],
   conv3x3: [
     { name: '[2,3,5,3] * [3,3,3,4]', inputs: [random([2, 3, 5, 3]), random([3, 3, 3, 4])], run: (g, [x, w]) => ops.conv3x3(g, x!, w!) },

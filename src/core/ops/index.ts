@@ -8,12 +8,12 @@ import type { Op } from '../op.js';
 import { gelu } from './activation.js';
 import { batchNorm } from './batchnorm.js';
 import { conv, conv3x3 } from './conv.js';
-import { add, linear, scale } from './dense.js';
+import { add, addBias, linear, scale } from './dense.js';
 import { crossEntropy } from './loss.js';
 import { globalMaxPool, maxPool2x2 } from './pool.js';
 
 export const ops = {
-  add, scale, linear, conv3x3, conv, batchNorm, gelu, maxPool2x2, globalMaxPool, crossEntropy,
+  add, scale, linear, addBias, conv3x3, conv, batchNorm, gelu, maxPool2x2, globalMaxPool, crossEntropy,
 } as const satisfies Record<string, Op<never[]>>;
 
 export type OpName = keyof typeof ops;
