@@ -177,6 +177,9 @@ struct BoundKernel {
   const NativeKernel* kernel;
 };
 
+/** The most buffers, and the most scalars, one kernel call holds. */
+constexpr size_t kMaxArguments = 16;
+
 std::string get_string(const Napi::Object& o, const char* key) {
   return o.Get(key).As<Napi::String>().Utf8Value();
 }
@@ -224,6 +227,9 @@ std::vector<BoundKernel> bind_declarations(Napi::Env env, const Napi::Array& dec
         k.kernel = &kNativeKernels[n];
         used[n] = true;
       }
+    }
+    if (k.buffers.size() > kMaxArguments || k.params.size() > kMaxArguments) {
+      throw Napi::Error::New(env, "kernel '" + k.name + "' has more buffers or scalars than the binding holds (raise kMaxArguments)");
     }
     if (k.kernel == nullptr) {
       throw Napi::Error::New(env, "kernel '" + k.name + "' is declared in src/core/kernels.ts but the native addon " +
@@ -294,8 +300,6 @@ void check_call(const Napi::CallbackInfo& info, const BoundKernel& k, float** bu
   }
 }
 
-constexpr size_t kMaxArguments = 16;
-
 class Context : public Napi::ObjectWrap<Context> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -353,9 +357,6 @@ class Context : public Napi::ObjectWrap<Context> {
     const BoundKernel& k = bound_[static_cast<size_t>(index)];
     float* buffers[kMaxArguments];
     double scalars[kMaxArguments];
-    if (k.buffers.size() > kMaxArguments || k.params.size() > kMaxArguments) {
-      throw Napi::Error::New(env, k.name + " has more arguments than the binding holds (raise kMaxArguments)");
-    }
     check_call(info, k, buffers, scalars);
     Call call{buffers, scalars};
     k.kernel->invoke(*kernels_, runtime_.get(), call);

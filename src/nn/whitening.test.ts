@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
 import { createReferenceBackend } from '../backends/reference/index.js';
+import { convShape } from '../core/ops/conv.js';
 import { randomArray } from '../testing/kernel-check.js';
 import { patchSecondMoments, symmetricEigen, whiteningWeights, type ImageBatch } from './whitening.js';
 
@@ -56,7 +57,7 @@ it('makes a 2x2 convolution whose outputs are uncorrelated with unit variance (l
   const weights = whiteningWeights(images, k, eps);
   const { values } = symmetricEigen(patchSecondMoments(images, k), d);
   const backend = createReferenceBackend({ precision: 'float64' });
-  const s = { n: images.n, h: images.h, w: images.w, cin: images.c, cout: 2 * d, k, pad: 0, oh: images.h - 1, ow: images.w - 1 };
+  const s = convShape({ n: images.n, h: images.h, w: images.w, cin: images.c, cout: 2 * d, k, pad: 0 });
   const [x, w, y] = [backend.alloc(images.data.length), backend.alloc(weights.length), backend.alloc(s.n * s.oh * s.ow * s.cout)];
   backend.write(x, images.data);
   backend.writeExact(w, weights);

@@ -11,6 +11,7 @@
  * (convolution and batch-norm gradients).
  */
 import type { Backend, Conv3x3Shape, DeviceBuffer } from '../core/backend.js';
+import { convShape } from '../core/ops/conv.js';
 import { randomArray, randomIntegers, type KernelCase } from './kernel-check.js';
 
 export type KernelFamily = 'conv3x3' | 'conv3x3-layers' | 'conv' | 'batchnorm' | 'pooling' | 'matmul' | 'elementwise' | 'activation' | 'loss';
@@ -81,7 +82,7 @@ function generalConvCases(): KernelCase[] {
     { n: 2, h: 5, w: 5, cin: 3, cout: 4, k: 5, pad: 0 },
   ];
   return shapes.map((shape, i) => {
-    const s = { ...shape, oh: shape.h + 2 * shape.pad - shape.k + 1, ow: shape.w + 2 * shape.pad - shape.k + 1 };
+    const s = convShape(shape);
     const weights = s.k * s.k * s.cin * s.cout;
     const out = s.n * s.oh * s.ow * s.cout;
     return {

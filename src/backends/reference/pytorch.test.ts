@@ -12,6 +12,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { it } from 'node:test';
 import { needTorch } from '../../testing/needs.js';
+import { convShape } from '../../core/ops/conv.js';
 import { randomArray } from '../../testing/kernel-check.js';
 import { createReferenceBackend } from './index.js';
 
@@ -75,7 +76,7 @@ it('the general convolution and its gradients match torch.nn.functional.conv2d',
   if (!needTorch(t)) return;
   const reference = createReferenceBackend({ precision: 'float64' });
   for (const shape of [{ n: 2, h: 6, w: 5, cin: 3, cout: 4, k: 2, pad: 0 }, { n: 1, h: 5, w: 7, cin: 2, cout: 3, k: 4, pad: 2 }]) {
-    const s = { ...shape, oh: shape.h + 2 * shape.pad - shape.k + 1, ow: shape.w + 2 * shape.pad - shape.k + 1 };
+    const s = convShape(shape);
     const data = {
       x: Array.from(randomArray(s.n * s.h * s.w * s.cin, 1)),
       w: Array.from(randomArray(s.k * s.k * s.cin * s.cout, 2)),

@@ -2,6 +2,7 @@
  * @file Convolutions, stride 1, no bias: the 3x3 "same" one of ResNet-9, and any square kernel
  * with any padding.
  */
+import type { ConvShape } from '../backend.js';
 import { UserError } from '../errors.js';
 import { defineOp } from '../op.js';
 import { expectShape, type Tensor } from '../tensor.js';
@@ -39,18 +40,22 @@ export const conv3x3 = defineOp('conv3x3', (g, x: Tensor, w: Tensor) => {
  * w [k,k,cin,cout] -> [n, h + 2 pad - k + 1, w + 2 pad - k + 1, cout]. (3x3 "same" layers use
  * conv3x3, whose kernels are the fast ones.)
  */
+/** The general convolution's kernel parameters: the input's and kernel's sizes, and the output's they imply. */
+export function convShape(s: Omit<ConvShape, 'oh' | 'ow'>): ConvShape {
+  return { ...s, oh: s.h + 2 * s.pad - s.k + 1, ow: s.w + 2 * s.pad - s.k + 1 };
+}
+
 export const conv = defineOp('conv', (g, x: Tensor, w: Tensor, pad: number) => {
   const k = w.shape[0];
   expectShape('conv weight', w, [k, k, undefined, undefined]);
   const [cin, cout] = [w.shape[2], w.shape[3]];
   expectShape('conv input', x, [undefined, undefined, undefined, cin]);
   const [n, h, width] = x.shape;
-  const [oh, ow] = [h + 2 * pad - k + 1, width + 2 * pad - k + 1];
-  if (!Number.isInteger(pad) || pad < 0 || oh < 1 || ow < 1) {
+  const s = convShape({ n, h, w: width, cin, cout, k, pad });
+  if (!Number.isInteger(pad) || pad < 0 || s.oh < 1 || s.ow < 1) {
     throw new UserError(`conv: a ${k}x${k} kernel with padding ${pad} leaves no output of a ${h}x${width} input`);
   }
-  const s = { n, h, w: width, cin, cout, k, pad, oh, ow };
-  const y = g.empty([n, oh, ow, cout]);
+  const y = g.empty([n, s.oh, s.ow, cout]);
   g.backend.conv({ x: x.buffer, w: w.buffer, y: y.buffer }, s);
 
   return {
