@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Make a ResNet-9 reference fixture in the format of shared/fixtures/README.md, with PyTorch.
+"""Make a ResNet-9 or airbench reference fixture in the format of shared/fixtures/README.md, with PyTorch.
 
-usage: /usr/bin/python3 scripts/make_fixture.py OUT_DIR WIDTH CHANNELS SIZE BATCH [SEED]
+usage: /usr/bin/python3 scripts/make_fixture.py OUT_DIR WIDTH CHANNELS SIZE BATCH [SEED] [--arch resnet9|airbench]
 
 The shared fixtures cover one shape; the tests use this to check every backend on others
 (1-channel 28x28 inputs, odd batch sizes, other widths). Computed in float64, stored as float32,
-with the module of shared/reference/resnet9_reference.py.
+with the module of shared/reference/resnet9_reference.py (the default, --arch resnet9) or of
+airbench_reference.py beside this script (--arch airbench).
+
+Airbench: WIDTH w means widths (w, 4w, 4w), so 64 is airbench94. BN weights stay frozen at 1 and
+their biases are random; the whitening weight is whitening_weights() of the fixture's own input,
+the whitening bias random. Gradients (step0.grad.*) and SGD cover the trainable parameters only
+(not whiten.weight nor the BN weights); after1.*/after2.* hold the whole state_dict. Grad-CAM's
+target layer is features(), group3's output. The metadata adds 'arch' and 'widths' (JSON).
 """
 import json, os, struct, sys
 import torch
@@ -14,17 +21,42 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'reference'))
 from resnet9_reference import ResNet9  # noqa: E402
+sys.path.insert(0, here)
+from airbench_reference import AirbenchNet, whitening_weights  # noqa: E402
 
-out_dir, width, channels, size, batch = sys.argv[1], *map(int, sys.argv[2:6])
-seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+args, arch = list(sys.argv[1:]), 'resnet9'
+if '--arch' in args:
+    i = args.index('--arch')
+    arch = args[i + 1] if i + 1 < len(args) else ''
+    del args[i:i + 2]
+if arch not in ('resnet9', 'airbench') or len(args) not in (5, 6):
+    sys.exit(__doc__)
+out_dir, width, channels, size, batch = args[0], *map(int, args[1:5])
+seed = int(args[5]) if len(args) > 5 else 0
 smoothing, lrs, wd, momentum = 0.2, [0.05, 0.1], 5e-4, 0.9
 torch.manual_seed(seed)
-model = ResNet9(channels, 10, width).double()
-with torch.no_grad():  # random BN affine parameters, so that they are tested too
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.weight.uniform_(0.5, 1.5)
-            m.bias.uniform_(-0.2, 0.2)
+if arch == 'resnet9':
+    model = ResNet9(channels, 10, width).double()
+    with torch.no_grad():  # random BN affine parameters, so that they are tested too
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+else:
+    widths = [width, 4 * width, 4 * width]
+    model = AirbenchNet(channels, 10, widths).double()
+    with torch.no_grad():  # random BN biases (the weights are frozen at 1); running stats default
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.bias.uniform_(-0.2, 0.2)
+# The batch is drawn after the model, as before; airbench's whitening needs it for its init.
+x = torch.randn(batch, channels, size, size, dtype=torch.float64)
+y = torch.randint(0, 10, (batch,))
+if arch == 'airbench':
+    with torch.no_grad():  # a real whitening of this batch, and a random bias
+        model.whiten.weight.copy_(whitening_weights(x))
+        model.whiten.bias.uniform_(-0.1, 0.1)
+trainable = [(k, p) for k, p in model.named_parameters() if p.requires_grad]  # all of ResNet-9's
 tensors = {}
 
 
@@ -38,11 +70,9 @@ def put_state(prefix):
 
 
 put_state('init.')
-x = torch.randn(batch, channels, size, size, dtype=torch.float64)
-y = torch.randint(0, 10, (batch,))
 put('input', x)
 put('labels', y)
-opt = torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=momentum, nesterov=True, weight_decay=wd)
+opt = torch.optim.SGD([p for _, p in trainable], lr=lrs[0], momentum=momentum, nesterov=True, weight_decay=wd)
 for step, lr in enumerate(lrs):
     for group in opt.param_groups:
         group['lr'] = lr
@@ -55,7 +85,7 @@ for step, lr in enumerate(lrs):
         put('step0.logits', logits)
         put('step0.loss', loss.reshape(1))
         put('step0.loss_nosmooth', F.cross_entropy(logits, y).reshape(1))
-        for k, p in model.named_parameters():
+        for k, p in trainable:
             put('step0.grad.' + k, p.grad)
     opt.step()
     put_state(f'after{step + 1}.')
@@ -89,6 +119,8 @@ for name, t in tensors.items():
 header['__metadata__'] = {'seed': str(seed), 'width': str(width), 'batch': str(batch), 'channels': str(channels),
                           'size': str(size), 'label_smoothing': str(smoothing), 'lrs': json.dumps(lrs),
                           'weight_decay': str(wd), 'momentum': str(momentum), 'nesterov': 'True'}
+if arch == 'airbench':
+    header['__metadata__'].update({'arch': 'airbench', 'widths': json.dumps(widths)})
 raw = json.dumps(header).encode()
 raw += b' ' * ((8 - (8 + len(raw)) % 8) % 8)
 os.makedirs(out_dir, exist_ok=True)

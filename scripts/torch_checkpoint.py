@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checkpoint interop with PyTorch, for the tests.
 
-usage: /usr/bin/python3 scripts/torch_checkpoint.py load FILE IN_CHANNELS CLASSES WIDTH INPUT.f32 N H W
-           loads FILE into shared/reference's ResNet9 with strict=True and prints the eval-mode
-           logits of the float32 NCHW input in INPUT.f32 as JSON.
+usage: /usr/bin/python3 scripts/torch_checkpoint.py load FILE IN_CHANNELS CLASSES WIDTH INPUT.f32 N H W [--arch airbench]
+           loads FILE into shared/reference's ResNet9 (or, with --arch airbench, the AirbenchNet
+           of airbench_reference.py beside this script, widths (w, 4w, 4w)) with strict=True and
+           prints the eval-mode logits of the float32 NCHW input in INPUT.f32 as JSON.
        /usr/bin/python3 scripts/torch_checkpoint.py save FILE IN_CHANNELS CLASSES WIDTH
            writes a freshly initialised ResNet9's state_dict as safetensors, with the metadata
            kilosecond's checkpoints carry.
@@ -15,6 +16,8 @@ import torch
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'reference'))
 from resnet9_reference import ResNet9  # noqa: E402
+sys.path.insert(0, here)
+from airbench_reference import AirbenchNet  # noqa: E402
 
 DTYPES = {'F32': (np.float32, torch.float32), 'I64': (np.int64, torch.int64)}
 
@@ -46,14 +49,20 @@ def write(path, tensors, meta):
         f.write(struct.pack('<Q', len(js)) + js + b''.join(blobs))
 
 
-cmd, path, c, k, w = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
-model = ResNet9(c, k, w)
+args = sys.argv[1:]
+arch = 'resnet9'
+if '--arch' in args:
+    i = args.index('--arch')
+    arch = args[i + 1]
+    del args[i:i + 2]
+cmd, path, c, k, w = args[0], args[1], *map(int, args[2:5])
+model = ResNet9(c, k, w) if arch == 'resnet9' else AirbenchNet(c, k, [w, 4 * w, 4 * w])
 if cmd == 'load':
     state, _ = read(path)
     model.load_state_dict(state, strict=True)
     model.eval()
-    n, h, wd = map(int, sys.argv[7:10])
-    x = torch.from_numpy(np.fromfile(sys.argv[6], dtype=np.float32).reshape(n, c, h, wd))
+    n, h, wd = map(int, args[6:9])
+    x = torch.from_numpy(np.fromfile(args[5], dtype=np.float32).reshape(n, c, h, wd))
     with torch.no_grad():
         print(json.dumps(model(x).flatten().tolist()))
 else:

@@ -11,11 +11,14 @@
  */
 
 /**
- * Trains ResNet-9 on a built-in dataset or a folder of images and writes the run folder
- * (checkpoint after every epoch, metrics, summary.json); progress comes through `TrainHooks`.
- * `recipe` is the DAWNBench recipe: spread it and set `dataset` and `out`.
+ * Trains on a built-in dataset or a folder of images and writes the run folder (checkpoint
+ * after every epoch, metrics, summary.json); progress comes through `TrainHooks`. `recipe` is
+ * the DAWNBench recipe (ResNet-9) and `fastRecipe` the fast one (the airbench network): spread
+ * one and set `dataset` and `out`.
  */
-export { train, recipe, type TrainConfig, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
+export { train, recipe, fastRecipe, type TrainConfig, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
+/** The recipes' names, as `TrainConfig.recipe` takes them. */
+export { recipeNames, type RecipeName } from './train/recipes.js';
 
 /** A backend by name: 'cpu' (the native addon), 'webgpu' (Dawn) or 'reference' (plain TypeScript). Dispose it when done. */
 export { createBackend } from './backends/index.js';

@@ -34,8 +34,8 @@ const sharedFixtures = readdirSync(fixturesDir)
 const opsPath = join(sharedFixtures[0], 'ops.safetensors');
 
 /**
- * Shapes the shared fixtures do not cover (1-channel 28x28 inputs, odd batches, other widths),
- * made by PyTorch with scripts/make_fixture.py. CI installs python3-torch, so there they must exist.
+ * Shapes the shared fixtures do not cover (1-channel 28x28 inputs, odd batches, other widths)
+ * and the fast recipe's airbench network, made by PyTorch with scripts/make_fixture.py. CI installs python3-torch, so there they must exist.
  */
 function generatedFixtures(): string[] {
   if (!torchAvailable()) {
@@ -44,9 +44,10 @@ function generatedFixtures(): string[] {
   }
   const root = mkdtempSync(join(tmpdir(), 'kilosecond-fixtures-'));
   process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-  return [[4, 1, 28, 3], [6, 3, 32, 5], [2, 3, 20, 1]].map(([width, channels, size, batch]) => {
-    const dir = join(root, `resnet9-w${width}-c${channels}-${size}-b${batch}`);
-    execFileSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'make_fixture.py'), dir, ...[width, channels, size, batch].map(String)]);
+  const shapes = [['resnet9', 4, 1, 28, 3], ['resnet9', 6, 3, 32, 5], ['resnet9', 2, 3, 20, 1], ['airbench', 4, 3, 32, 3], ['airbench', 2, 1, 28, 5]] as const;
+  return shapes.map(([arch, width, channels, size, batch]) => {
+    const dir = join(root, `${arch}-w${width}-c${channels}-${size}-b${batch}`);
+    execFileSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'make_fixture.py'), dir, ...[width, channels, size, batch].map(String), '--arch', arch]);
     return dir;
   });
 }
@@ -162,7 +163,7 @@ for (const name of ['reference', 'cpu', 'webgpu']) {
       }));
 
     for (const fixture of modelFixtures) {
-      it(`ResNet-9 fixture ${basename(fixture)}: forward, gradients, two SGD steps, eval, Grad-CAM`, async (t) => {
+      it(`model fixture ${basename(fixture)}: forward, gradients, two SGD steps, eval, Grad-CAM`, async (t) => {
         if (!backend) return t.skip(skipReason ?? 'unavailable');
         const failed = (await runFixture(fixture, backend)).filter((c) => !c.ok);
         assert.deepEqual(failed.map((c) => `${c.name}: ${c.relError} > ${c.tolerance}`), []);

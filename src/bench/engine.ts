@@ -1,19 +1,22 @@
 /**
- * @file The engine benchmark: ResNet-9 training throughput on synthetic images (3x32x32 like
+ * @file The engine benchmark: a recipe's network's training throughput (ResNet-9 by default, the
+ * airbench network for the fast recipe) on synthetic images (3x32x32 like
  * CIFAR-10 unless told otherwise; 1x28x28 for the MNISTs), the
  * same trainStep the trainer runs, timed per step after warm-up (median), plus peak resident
  * memory of the process.
  */
 import { createBackend } from '../backends/index.js';
 import { Tensor } from '../core/tensor.js';
-import { ResNet9 } from '../nn/resnet9.js';
-import { Sgd } from '../optim/sgd.js';
+import { createNetwork } from '../nn/create-network.js';
 import { Sfc32 } from '../core/random.js';
+import { type RecipeName, recipes } from '../train/recipes.js';
 import { trainStep } from '../train/step.js';
-import { recipe } from '../train/trainer.js';
+import { recipeDefaults } from '../train/trainer.js';
 
 export interface EngineBenchOptions {
   backend: string;
+  /** Whose network, optimiser and label smoothing (default dawnbench). */
+  recipe?: RecipeName;
   width: number;
   batchSize: number;
   steps: number;
@@ -26,6 +29,7 @@ export interface EngineBenchOptions {
 
 export interface EngineBenchResult {
   backend: string;
+  recipe: RecipeName;
   width: number;
   batch_size: number;
   /** [height, width, channels] of the synthetic images. */
@@ -53,8 +57,10 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
   const rng = new Sfc32(1, 2, 3, 4);
   const size = o.imageSize ?? 32;
   const channels = o.channels ?? 3;
-  const model = new ResNet9(backend, { inChannels: channels, classes: 10, width: o.width });
-  const optimiser = new Sgd(model.parameters(), recipe);
+  const name = o.recipe ?? 'dawnbench';
+  const recipe = recipeDefaults[name];
+  const model = createNetwork(backend, { architecture: recipes[name].architecture, inChannels: channels, classes: 10, width: o.width });
+  const optimiser = recipes[name].optimiser(model, recipe);
   const images = Tensor.fromArray(
     backend, [o.batchSize, size, size, channels], randomNormal(o.batchSize * size * size * channels, rng),
   );
@@ -71,6 +77,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     const median = times[Math.floor(times.length / 2)];
     return {
       backend: backend.name,
+      recipe: name,
       width: o.width,
       batch_size: o.batchSize,
       image: [size, size, channels],

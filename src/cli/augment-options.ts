@@ -11,7 +11,7 @@ export interface AugmentFlags {
   padMode?: PadMode;
   flip: boolean;
   cutout?: number;
-  cutoutCount: number;
+  cutoutCount?: number;
 }
 
 export function wholeNumber(option: string, max: number): (value: string) => number {
@@ -29,17 +29,20 @@ export function addAugmentOptions(command: Command): Command {
     .addOption(new Option('--pad-mode <mode>', 'what the padding holds: reflect (mirror the image) or zero (black); default: the dataset\'s (zero for MNIST and Fashion-MNIST, reflect for CIFAR-10)').choices(['reflect', 'zero']))
     .option('--no-flip', 'no random horizontal flip')
     .option('--cutout <n>', `side of the cutout square in pixels, 0 = no cutout (default ${defaultAugment.cutout}; image folders: 1/4 of the side)`, wholeNumber('--cutout', 512))
-    .option('--cutout-count <n>', 'cutout squares per image', wholeNumber('--cutout-count', 64), defaultAugment.cutoutCount);
+    .option('--cutout-count <n>', `cutout squares per image (default ${defaultAugment.cutoutCount})`, wholeNumber('--cutout-count', 64));
 }
 
-/** The augmentation the flags ask for; the pad mode, padding and cutout stay open unless given (augmentFor fills them). */
-export function augmentFromFlags(f: AugmentFlags): AugmentSettings {
+/**
+ * The augmentation the flags ask for; the pad mode, padding and cutout stay open unless given
+ * (augmentFor fills them), and so does the cutout count (the recipe's).
+ */
+export function augmentFromFlags(f: AugmentFlags): Omit<AugmentSettings, 'cutoutCount'> & { cutoutCount?: number } {
   return {
     crop: f.crop,
     ...(!f.crop ? { pad: 0 } : f.pad === undefined ? {} : { pad: f.pad }),
     ...(f.padMode === undefined ? {} : { padMode: f.padMode }),
     flip: f.flip,
     ...(f.cutout === undefined ? {} : { cutout: f.cutout }),
-    cutoutCount: f.cutout === 0 ? 0 : f.cutoutCount,
+    ...(f.cutout === 0 ? { cutoutCount: 0 } : f.cutoutCount === undefined ? {} : { cutoutCount: f.cutoutCount }),
   };
 }

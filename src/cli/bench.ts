@@ -2,10 +2,11 @@
  * @file `kilosecond bench …`: the seed's results table (`bench datasets`, the default), the augmentation
  * experiment with Grad-CAM (`bench explain`), and throughput measurements (`bench engine`, `bench data`).
  */
-import { Argument, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
 import { defaultExplainImages } from '../explain/select.js';
-import { recipe } from '../train/trainer.js';
+import { type RecipeName, recipeNames } from '../train/recipes.js';
+import { recipe, recipeDefaults } from '../train/trainer.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
@@ -14,13 +15,14 @@ import { jsonHooks, terminalHooks } from './train.js';
 /** `bench datasets` and `bench explain`: the same table, runs and report, for the datasets asked. */
 async function runBench(o: RecipeFlags & { out: string; images: number }, what: { datasets: DatasetName[]; compareAugmentation: boolean; title?: string }): Promise<void> {
   const { benchDatasets } = await import('../bench/datasets.js');
+  const config = configFromFlags(o);
   const { table, rows, failures } = await benchDatasets({
-    config: configFromFlags(o),
+    config,
     out: o.out,
     gradcamImages: o.images,
     ...what,
     hooks: (run) => ({
-      ...(process.stderr.isTTY ? terminalHooks(o.batchSize) : jsonHooks()),
+      ...(process.stderr.isTTY ? terminalHooks(config.batchSize) : jsonHooks()),
       onReuse: (dir) => process.stderr.write(`${run}: the finished run in ${dir} has these settings; reusing it (delete the folder to train again)\n`),
     }),
   });
@@ -73,19 +75,21 @@ export function register(program: Command): void {
     });
   bench
     .command('engine')
-    .description('ResNet-9 training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
+    .description('a recipe\'s training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
-    .option('--width <n>', 'ResNet-9 base width', positiveInt('--width'), recipe.width)
-    .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), recipe.batchSize)
+    .addOption(new Option('--recipe <name>', 'whose network and optimiser: dawnbench (ResNet-9) or fast (airbench)').choices(recipeNames).default(recipe.recipe))
+    .option('--width <n>', 'network width (default: the recipe\'s)', positiveInt('--width'))
+    .option('--batch-size <n>', 'images per step (default: the recipe\'s)', positiveInt('--batch-size'))
     .option('--steps <n>', 'timed steps', positiveInt('--steps'), 5)
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 2)
     .option('--json', 'end with one JSON line {"train_img_s": …, "peak_rss_mb": …}')
-    .action(async (o: { backend: string; width: number; batchSize: number; steps: number; warmup: number; json?: boolean }) => {
+    .action(async (o: { backend: string; recipe: RecipeName; width?: number; batchSize?: number; steps: number; warmup: number; json?: boolean }) => {
       const { benchEngine } = await import('../bench/engine.js');
-      const r = await benchEngine(o);
+      const defaults = recipeDefaults[o.recipe];
+      const r = await benchEngine({ ...o, width: o.width ?? defaults.width, batchSize: o.batchSize ?? defaults.batchSize });
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
-        process.stdout.write(`ResNet-9 width ${r.width}, batch ${r.batch_size}, backend ${r.backend}: ` +
+        process.stdout.write(`${r.recipe} recipe's network, width ${r.width}, batch ${r.batch_size}, backend ${r.backend}: ` +
           `${r.train_img_s.toFixed(1)} images/s (median step ${r.median_step_s.toFixed(3)} s over ${r.steps}), peak RSS ${r.peak_rss_mb.toFixed(0)} MB\n`);
       }
     });

@@ -5,7 +5,7 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { augmentFor } from '../data/augment.js';
+import { augmentFor, defaultAugment } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
 import { recipe } from '../train/trainer.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
@@ -64,7 +64,7 @@ export function register(program: Command): void {
         split: 'train', download: o.download, onProgress: (d, t) => download.update(d, t), ...dataLoadOptions(o),
       }).finally(() => download.stop());
       const info = loaded.info;
-      const augment = augmentFor(augmentFromFlags(o), info);
+      const augment = augmentFor({ cutoutCount: defaultAugment.cutoutCount, ...augmentFromFlags(o) }, info);
       const bar = progressReporter('precompute');
       const started = performance.now();
       const { manifest, reusedEpochs } = await precompute({

@@ -23,7 +23,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
 
 /** The settings to resume `dir` with; `asked` is what this command line's options make. */
 export function resumeSettings(dir: string, command: Command, dataset: string | undefined, asked: TrainConfig): TrainConfig {
-  const saved = readTrainProgress(dir).settings as unknown as TrainConfig;
+  // Runs started before there were two recipes trained the dawnbench one.
+  const saved = { recipe: 'dawnbench', ...readTrainProgress(dir).settings } as unknown as TrainConfig;
   const differing: string[] = [];
   if (dataset !== undefined && resolve(dataset) !== resolve(saved.dataset) && dataset !== saved.dataset) differing.push(`dataset ${dataset} (the run: ${saved.dataset})`);
   for (const option of command.options) {

@@ -31,6 +31,13 @@ it('a bad option value names the option', async () => {
   assert.match(await fails(['train', 'mnist', '--pad-mode', 'edge']), /--pad-mode/);
 });
 
+it('an unknown recipe lists the recipes; an option the fast recipe has no use for is refused by name', async () => {
+  assert.match(await fails(['train', 'mnist', '--recipe', 'speedy']), /--recipe.*'speedy' is invalid\. Allowed choices are dawnbench, fast/);
+  const stderr = await fails(['train', 'mnist', '--recipe', 'fast', '--cutout', '4', '--out', join(dir, 'fast-cutout')]);
+  assert.match(stderr, /--cutout: the fast recipe has no cutout .*drop it, or use --recipe dawnbench/);
+  assert.ok(!existsSync(join(dir, 'fast-cutout')), 'refused before anything is written');
+});
+
 // The two tests below get past data loading, so they need Fashion-MNIST (CI installs it).
 it('an impossible budget says so before training starts, and writes no checkpoint', async (t) => {
   if (!needFashionMnist(t)) return;

@@ -157,3 +157,21 @@ test('the generator is uniform enough: mean and bucket counts of 100k draws', ()
   assert.ok(Math.abs(sum / n - 0.5) < 0.005);
   for (const b of buckets) assert.ok(Math.abs(b - n / 10) < 500, `bucket ${b}`);
 });
+
+test('alternating flip: each image is mirrored in every other epoch, half of them in the first', () => {
+  const cfg = { ...noAugment, flip: true, alternateFlip: true };
+  const n = 2000;
+  let firstEpoch = 0;
+  for (let index = 0; index < n; index++) {
+    const flips = [0, 1, 2, 3].map((epoch) => drawAugment(cfg, 8, 8, 7, epoch, index).flipped);
+    assert.deepEqual(flips, [flips[0], !flips[0], flips[0], !flips[0]], `image ${index}`);
+    if (flips[0]) firstEpoch++;
+  }
+  assert.ok(Math.abs(firstEpoch / n - 0.5) < 0.035, `first-epoch flip rate ${firstEpoch / n}`);
+  // The crop draws are the plain flip's: switching the flip mode moves no other choice.
+  const translate = { ...cfg, crop: true, pad: 2 };
+  assert.deepEqual(
+    [drawAugment(translate, 8, 8, 7, 3, 11).cropY, drawAugment(translate, 8, 8, 7, 3, 11).cropX],
+    [drawAugment({ ...translate, alternateFlip: false }, 8, 8, 7, 3, 11).cropY, drawAugment({ ...translate, alternateFlip: false }, 8, 8, 7, 3, 11).cropX],
+  );
+});

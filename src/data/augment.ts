@@ -25,6 +25,12 @@ export interface AugmentConfig {
   padMode: PadMode;
   /** Horizontal flip with probability 0.5. */
   flip: boolean;
+  /**
+   * With `flip`: instead of a fresh coin every epoch, each image is mirrored in every other epoch,
+   * starting from a coin of its own (airbench's alternating flip), so that over any two epochs
+   * the network sees every image both ways.
+   */
+  alternateFlip?: boolean;
   /** Side of the cutout square in pixels; 0 turns cutout off. */
   cutout: number;
   /** How many cutout squares per image. */
@@ -95,13 +101,19 @@ export interface AugmentDraw {
   cutouts: Array<{ y: number; x: number }>;
 }
 
+/** Whether image `index` is mirrored in the first epoch of an alternating flip. */
+function firstFlip(seed: number, index: number): boolean {
+  return rngFor(seed, 0, index, Stream.Flip).nextUint32() >= 0x80000000;
+}
+
 /** The random choices for image `index` of epoch `epoch`: a pure function of its arguments. */
 export function drawAugment(cfg: AugmentConfig, height: number, width: number, seed: number, epoch: number, index: number): AugmentDraw {
   const rng = rngFor(seed, epoch, index, Stream.Augment);
   const span = 2 * cfg.pad + 1;
   const cropY = cfg.crop ? rng.nextInt(span) : cfg.pad;
   const cropX = cfg.crop ? rng.nextInt(span) : cfg.pad;
-  const flipped = cfg.flip ? rng.nextUint32() >= 0x80000000 : false;
+  const coin = cfg.flip ? rng.nextUint32() >= 0x80000000 : false;
+  const flipped = cfg.flip && cfg.alternateFlip ? firstFlip(seed, index) !== (epoch % 2 === 1) : coin;
   const cutouts: Array<{ y: number; x: number }> = [];
   if (cfg.cutout > 0) {
     for (let k = 0; k < cfg.cutoutCount; k++) {

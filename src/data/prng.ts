@@ -9,7 +9,7 @@
 import { Sfc32 } from '../core/random.js';
 
 /** Which independent sequence a generator belongs to, so shuffles and augmentation never share draws. */
-export const Stream = { Augment: 0x41554721, Shuffle: 0x53485546 } as const;
+export const Stream = { Augment: 0x41554721, Shuffle: 0x53485546, Flip: 0x464c4950 } as const;
 export type Stream = (typeof Stream)[keyof typeof Stream];
 
 /** splitmix32's finaliser: spreads every input bit over the whole word. */

@@ -10,7 +10,7 @@ import { msg, setting, UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
 import type { SafeTensor } from '../nn/safetensors.js';
 import type { PixelImage } from '../report/image-grid.js';
 import { inferenceBatchSize } from '../predict/predict.js';
@@ -22,7 +22,7 @@ import { selectImages } from './select.js';
 export interface ModelToExplain {
   /** Column title in the figure, e.g. 'with augmentation'. */
   name: string;
-  model: ResNet9;
+  model: Network;
   meta: CheckpointMeta;
 }
 
@@ -56,13 +56,13 @@ export interface ExplainOptions {
   batchSize?: number;
 }
 
-/** Load a checkpoint to explain; anything that is not a kilosecond ResNet-9 is a UserError. */
-function loadModelToExplain(path: string, backend: Backend): { model: ResNet9; meta: CheckpointMeta } {
+/** Load a checkpoint to explain; anything that is not a kilosecond checkpoint is a UserError. */
+function loadModelToExplain(path: string, backend: Backend): { model: Network; meta: CheckpointMeta } {
   try {
     return loadCheckpoint(path, backend);
   } catch (err) {
     if (err instanceof UserError) {
-      throw new UserError(msg`${err}\n(explain needs a ResNet-9 checkpoint written by \`kilosecond train\`)`);
+      throw new UserError(msg`${err}\n(explain needs a checkpoint written by \`kilosecond train\`)`);
     }
     throw err;
   }

@@ -1,7 +1,8 @@
 /**
  * @file Grad-CAM (Selvaraju et al. 2017): where the model looks when it picks a class.
  *
- * For target class t and feature maps A (the output of layer3, after its residual add):
+ * For target class t and feature maps A (the network's `features`: ResNet-9's layer3 after its
+ * residual add, the airbench network's group3):
  *   weights  w_c = mean over positions of d logit_t / d A_c
  *   cam          = ReLU(sum_c w_c A_c)                          [n, h, w], raw
  *   upsampled    = bilinear resize to the input size (align_corners = false), then per image
@@ -11,7 +12,7 @@
 import { Graph } from '../core/graph.js';
 import type { Tensor } from '../core/tensor.js';
 import { UserError } from '../core/errors.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
 
 export interface GradCamResult {
   /** The class each map explains. */
@@ -30,7 +31,7 @@ export interface GradCamResult {
  * Grad-CAM of the eval-mode model for a batch of normalised NHWC images. `targets` defaults to
  * each image's predicted class.
  */
-export async function gradCam(model: ResNet9, images: Tensor, targets?: number[]): Promise<GradCamResult> {
+export async function gradCam(model: Network, images: Tensor, targets?: number[]): Promise<GradCamResult> {
   const [n, H, W] = images.shape;
   const classes = model.config.classes;
   if (targets && targets.length !== n) throw new UserError(`Grad-CAM: ${targets.length} targets for ${n} images`);

@@ -4,24 +4,26 @@
  * model's learned weights are replaced by random ones. Maps that survive randomisation are
  * describing the input (edges, bright spots), not the model.
  */
-import { ResNet9 } from '../nn/resnet9.js';
+import { createNetwork } from '../nn/create-network.js';
+import type { Network } from '../nn/network.js';
 
 /**
- * Cascading randomisation down to layer3: the classifier and every block of the last stage (conv
- * weights, BN affine parameters and running statistics) get the values a freshly constructed
- * ResNet-9 with `seed` has, as PyTorch's `reset_parameters` would give them.
+ * Cascading randomisation of the layers nearest the output (`network.topLayers`: ResNet-9's
+ * layer3 and classifier): their weights, BN affine parameters and running statistics get the
+ * values a freshly constructed network with `seed` has, as PyTorch's `reset_parameters` would
+ * give them.
  */
-export async function randomiseTopLayers(model: ResNet9, seed: number): Promise<void> {
-  const fresh = new ResNet9(model.backend, model.config, seed);
+export async function randomiseTopLayers(model: Network, seed: number): Promise<void> {
+  const fresh = createNetwork(model.backend, model.config, seed);
   try {
-    const pairs = model.stages.at(-1)!.blocks().map((block, i) => [block, fresh.stages.at(-1)!.blocks()[i]!] as const);
-    for (const [trained, random] of pairs) {
-      const targets = trained.tensors();
-      const sources = random.tensors();
-      for (let k = 0; k < targets.length; k++) targets[k]!.write(await sources[k]!.read());
-      trained.bn.batchesTracked = 0;
+    const isTop = (name: string): boolean => model.topLayers.some((prefix) => name.startsWith(prefix));
+    const freshItems = new Map(fresh.state().map((item) => [item.name, item]));
+    for (const item of model.state()) {
+      if (!isTop(item.name)) continue;
+      const source = freshItems.get(item.name)!;
+      if (item.kind === 'counter') item.bn.batchesTracked = 0;
+      else if (source.kind !== 'counter') item.tensor.write(await source.tensor.read());
     }
-    model.classifier.write(await fresh.classifier.read());
   } finally {
     fresh.dispose();
   }

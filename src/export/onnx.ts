@@ -19,7 +19,8 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { defaultBatchNormEps } from '../core/ops/batchnorm.js';
-import type { ConvBN, ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
+import { type ConvBN, ResNet9 } from '../nn/resnet9.js';
 import { hwioToOihw } from '../nn/state-dict.js';
 import { type CheckpointMeta, loadCheckpoint } from '../train/checkpoint.js';
 import { kilosecondVersion } from '../train/environment.js';
@@ -66,7 +67,7 @@ export async function exportOnnx(checkpointPath: string, outPath: string): Promi
   try {
     const { model, meta } = loadCheckpoint(checkpointPath, backend);
     try {
-      const bytes = encodeModel(await onnxModel(model, meta));
+      const bytes = encodeModel(await onnxModel(model, meta, checkpointPath));
       await writeFileAtomic(outPath, bytes);
       const [h, w] = meta.inputSize;
       return { path: outPath, bytes: bytes.length, opset: OPSET, inputShape: ['batch', meta.inChannels, h, w], classes: meta.classes, dataset: meta.dataset };
@@ -89,7 +90,11 @@ function checkWritable(outPath: string): void {
 }
 
 /** The ModelProto of `model`, walked layer by layer as ResNet9.features and head do. */
-async function onnxModel(model: ResNet9, meta: CheckpointMeta): Promise<ModelProto> {
+async function onnxModel(network: Network, meta: CheckpointMeta, path: string): Promise<ModelProto> {
+  if (!(network instanceof ResNet9)) {
+    throw new UserError(`${path} holds ${network.describe()} (the fast recipe's network): the ONNX export covers ResNet-9 checkpoints (the dawnbench recipe) only so far`);
+  }
+  const model = network;
   const g = new GraphBuilder();
   const c = meta.inChannels;
   const [h, w] = meta.inputSize;

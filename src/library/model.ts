@@ -11,7 +11,8 @@ import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { gradCam } from '../explain/gradcam.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
+import { ttaFor } from '../train/tta.js';
 import { inferenceBatchSize, predictBatch, type ImagePrediction } from '../predict/predict.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { BatchUploader, evaluate as evaluateTestSet } from '../train/evaluate.js';
@@ -67,7 +68,7 @@ export async function loadModel(path: string, o: LoadModelOptions = {}): Promise
   }
 }
 
-function modelOf(model: ResNet9, meta: CheckpointMeta, release: () => void): Model {
+function modelOf(model: Network, meta: CheckpointMeta, release: () => void): Model {
   let disposed = false;
   const usable = (what: string): void => {
     if (disposed) throw new UserError(`${what}: the model was disposed`);
@@ -100,7 +101,7 @@ function modelOf(model: ResNet9, meta: CheckpointMeta, release: () => void): Mod
       const uploader = new BatchUploader(model.backend, info);
       const metrics = new DeviceMetrics(model.backend);
       try {
-        return await evaluateTestSet(model, test, info, { batchSize, tta: o.tta ?? recipe.tta }, uploader, metrics);
+        return await evaluateTestSet(model, test, info, { batchSize, tta: ttaFor(meta.architecture, o.tta ?? recipe.tta) }, uploader, metrics);
       } finally {
         metrics.dispose();
         uploader.dispose();

@@ -12,14 +12,12 @@ import { type BatchNormState, batchNorm } from '../core/ops/batchnorm.js';
 import { conv3x3 } from '../core/ops/conv.js';
 import { add, linear, scale } from '../core/ops/dense.js';
 import { globalMaxPool, maxPool2x2 } from '../core/ops/pool.js';
-import { Tensor, expectShape } from '../core/tensor.js';
+import { type Tensor, expectShape } from '../core/tensor.js';
 import { Sfc32 } from '../core/random.js';
+import { batchNormLayer, convWeight, linearWeight } from './init.js';
+import { type ForwardOptions, type Network, type NetworkConfig, type StateItem, batchNormState, tensorsOf } from './network.js';
 
-export interface ResNet9Config {
-  inChannels: number;
-  classes: number;
-  width: number;
-}
+export type ResNet9Config = Omit<NetworkConfig, 'architecture'>;
 
 /**
  * The network's stages in order: conv3x3 -> BN -> ReLU to `widthFactor` * width channels, then a
@@ -36,35 +34,22 @@ export const resnet9Stages = [
 
 type StageSpec = (typeof resnet9Stages)[number];
 
-export interface ForwardOptions {
-  training: boolean;
-  /** Momentum of the batch-norm running statistics in training mode (PyTorch's default 0.1). */
-  bnMomentum?: number;
-}
-
 /** conv3x3 -> BN -> ReLU, its conv weight kept HWIO on the device. */
 class ConvBN {
   readonly weight: Tensor;
   readonly bn: BatchNormState;
 
   constructor(backend: Backend, readonly name: string, cin: number, cout: number, rng: Sfc32) {
-    // PyTorch's default conv init, kaiming_uniform(a = sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    this.weight = Tensor.fromArray(backend, [3, 3, cin, cout], uniform(9 * cin * cout, 1 / Math.sqrt(9 * cin), rng));
-    this.bn = {
-      weight: Tensor.fromArray(backend, [cout], new Float32Array(cout).fill(1)),
-      bias: Tensor.fromArray(backend, [cout], new Float32Array(cout)),
-      runningMean: Tensor.fromArray(backend, [cout], new Float32Array(cout)),
-      runningVar: Tensor.fromArray(backend, [cout], new Float32Array(cout).fill(1)),
-      batchesTracked: 0,
-    };
+    this.weight = convWeight(backend, 3, cin, cout, rng);
+    this.bn = batchNormLayer(backend, cout);
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
     return batchNorm(g, conv3x3(g, x, this.weight), this.bn, { training: o.training, relu: true, momentum: o.bnMomentum });
   }
 
-  tensors(): Tensor[] {
-    return [this.weight, this.bn.weight, this.bn.bias, this.bn.runningMean, this.bn.runningVar];
+  state(): StateItem[] {
+    return [{ name: `${this.name}.conv.weight`, kind: 'conv', tensor: this.weight }, ...batchNormState(`${this.name}.bn`, this.bn)];
   }
 }
 
@@ -95,15 +80,19 @@ class Stage {
   }
 }
 
-export class ResNet9 {
+export class ResNet9 implements Network {
+  readonly config: NetworkConfig;
   /** One per row of `resnet9Stages`, in order. */
   readonly stages: Stage[];
   /** Linear weight [classes, 8w], PyTorch layout. */
   readonly classifier: Tensor;
   readonly logitScale = 0.125;
 
-  constructor(readonly backend: Backend, readonly config: ResNet9Config, seed = 0) {
+  readonly topLayers = ['layer3.', 'classifier.'] as const;
+
+  constructor(readonly backend: Backend, config: ResNet9Config, seed = 0) {
     const { inChannels, classes, width } = config;
+    this.config = { architecture: 'resnet9', inChannels, classes, width };
     const rng = new Sfc32(0x5eed, seed, 0x9e3779b9, 0x85ebca6b);
     // Built in PyTorch's order, so that the random initial weights are drawn in its order too.
     this.stages = [];
@@ -112,7 +101,7 @@ export class ResNet9 {
       this.stages.push(new Stage(backend, spec, cin, spec.widthFactor * width, rng));
       cin = spec.widthFactor * width;
     }
-    this.classifier = Tensor.fromArray(backend, [classes, cin], uniform(classes * cin, 1 / Math.sqrt(cin), rng));
+    this.classifier = linearWeight(backend, cin, classes, rng);
   }
 
   /** The output of the last stage (layer3, after its residual add): Grad-CAM's target layer. */
@@ -135,21 +124,29 @@ export class ResNet9 {
     return this.stages.flatMap((stage) => stage.blocks());
   }
 
-  /** Trainable tensors, in PyTorch's `model.parameters()` order. */
-  parameters(): Tensor[] {
-    return [...this.blocks().flatMap((b) => [b.weight, b.bn.weight, b.bn.bias]), this.classifier];
+  namedParameters(): Array<[string, Tensor]> {
+    return [
+      ...this.blocks().flatMap((b): Array<[string, Tensor]> => [
+        [`${b.name}.conv.weight`, b.weight],
+        [`${b.name}.bn.weight`, b.bn.weight],
+        [`${b.name}.bn.bias`, b.bn.bias],
+      ]),
+      ['classifier.weight', this.classifier],
+    ];
+  }
+
+  state(): StateItem[] {
+    return [...this.blocks().flatMap((b) => b.state()), { name: 'classifier.weight', kind: 'plain', tensor: this.classifier }];
+  }
+
+  describe(): string {
+    const { inChannels, classes, width } = this.config;
+    return `ResNet9(in_channels=${inChannels}, classes=${classes}, width=${width})`;
   }
 
   dispose(): void {
-    for (const b of this.blocks()) for (const t of b.tensors()) t.dispose();
-    this.classifier.dispose();
+    for (const t of tensorsOf(this)) t.dispose();
   }
 }
 
 export type { ConvBN };
-
-function uniform(count: number, bound: number, rng: Sfc32): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = (2 * rng.nextFloat() - 1) * bound;
-  return out;
-}

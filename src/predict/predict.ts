@@ -12,7 +12,7 @@ import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import { decodeImage, defaultResize, type DecodeSettings } from '../data/folder/decode.js';
 import { imageExtensions, isImageName } from '../data/folder/scan.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 
 /** What the model says of one image: its top classes, best first, and the eval-mode logits. */
@@ -97,7 +97,7 @@ export async function predictFiles(modelPath: string, files: readonly string[], 
  * image the `topK` most probable of `classes`, best first (ties by class index), and the logits.
  */
 export async function predictBatch(
-  model: ResNet9, classes: readonly string[], input: Float32Array, shape: readonly number[], topK: number,
+  model: Network, classes: readonly string[], input: Float32Array, shape: readonly number[], topK: number,
 ): Promise<ImagePrediction[]> {
   const images = Tensor.fromArray(model.backend, shape, input);
   const g = new Graph(model.backend, { record: false });

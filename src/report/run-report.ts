@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { createBackend } from '../backends/index.js';
 import { explainCheckpoints } from '../explain/explain.js';
 import type { EpochRecord, TrainResult } from '../train/trainer.js';
+import { type RecipeName, recipes } from '../train/recipes.js';
+import { ttaFor } from '../train/tta.js';
 import { augmentationSampleGrid } from './augmentation-samples.js';
 import { learningRateChart, trainingCurves, type EpochMetrics, type RunHistory } from './curves.js';
 import { writeChart } from './charts.js';
@@ -42,6 +44,9 @@ export async function runGradcam(result: TrainResult, images = 10): Promise<Figu
 }
 
 /** Write curves.{svg,png}, learning-rate.{svg,png} and report.html into the run folder. */
+/** What the report's title calls each recipe's network. */
+const networkNames: Record<RecipeName, string> = { dawnbench: 'ResNet-9', fast: 'the airbench network' };
+
 export async function writeRunReport(result: TrainResult, extras: RunReportExtras = {}): Promise<string> {
   const dir = result.config.out;
   const history = runHistory(result);
@@ -49,15 +54,16 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
   if (result.learningRates.length > 0) await writeChart(join(dir, 'learning-rate'), learningRateChart(result.learningRates));
 
   const augmentationSamples: Figure | undefined = result.config.augment === 'none' ? undefined : {
-    caption: 'Random test images and the augmentations training applies (pad + random crop, flip, cutout)',
+    caption: 'Random test images and the augmentations training applies (the settings below)',
     png: imageGridPng(augmentationSampleGrid(result.info, result.test, { images: 4, augmentations: 5, seed: result.config.seed, augment: result.config.augmentation })),
   };
   const data: ReportData = {
-    title: `kilosecond: ResNet-9 on ${result.info.name}`,
+    title: `kilosecond: ${networkNames[result.config.recipe]} on ${result.info.name}`,
     command: extras.command,
     createdAt: new Date().toISOString(),
     config: {
       dataset: result.info.name,
+      recipe: result.config.recipe,
       width: result.width,
       epochs: result.plannedEpochs,
       'batch size': result.config.batchSize,
@@ -67,7 +73,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
       backend: result.backendName,
       seed: result.config.seed,
       budget: result.config.budget ?? null,
-      'flip test-time augmentation': result.config.tta,
+      'test-time augmentation (final evaluation)': ttaFor(recipes[result.config.recipe].architecture, result.config.tta),
       'budget plan': result.plan?.reason ?? null,
     },
     environment: result.environment,

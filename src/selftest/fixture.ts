@@ -12,9 +12,11 @@ import { Graph } from '../core/graph.js';
 import { crossEntropy } from '../core/ops/loss.js';
 import { Tensor } from '../core/tensor.js';
 import { gradCam } from '../explain/gradcam.js';
-import { ResNet9 } from '../nn/resnet9.js';
+import { createNetwork } from '../nn/create-network.js';
+import { type Architecture, architectures } from '../nn/network.js';
 import { type SafeFile, readSafetensors, requireF32 } from '../nn/safetensors.js';
-import { loadStateDict, namedParameters, stateDict, toTorchLayout } from '../nn/state-dict.js';
+import { loadStateDict, stateDict, toTorchLayout } from '../nn/state-dict.js';
+import { parametersOf } from '../nn/network.js';
 import { Sgd } from '../optim/sgd.js';
 
 /** float32 arithmetic meets these (shared/fixtures/README.md). */
@@ -81,8 +83,10 @@ export async function runFixture(dir: string, backend: Backend): Promise<Check[]
   const classes = classifier.shape[0];
   const ref = (name: string, shape?: number[]): Float32Array => requireF32(file, name, path, shape);
 
-  const model = new ResNet9(backend, { inChannels: c, classes, width });
-  const optimiser = new Sgd(model.parameters(), {
+  const architecture = (file.metadata.arch ?? 'resnet9') as Architecture;
+  if (!architectures.includes(architecture)) throw new UserError(`${path}: __metadata__ 'arch' is '${architecture}', not one of ${architectures.join(', ')}`);
+  const model = createNetwork(backend, { architecture, inChannels: c, classes, width });
+  const optimiser = new Sgd(parametersOf(model), {
     momentum: metaNumber(file, 'momentum', path),
     weightDecay: metaNumber(file, 'weight_decay', path),
     nesterov: file.metadata.nesterov === 'True',
@@ -104,9 +108,9 @@ export async function runFixture(dir: string, backend: Backend): Promise<Check[]
         }
         const loss = crossEntropy(g, logits, labels, smoothing);
         if (step === 0) checks.push(check('step0.loss', await loss.read(), ref('step0.loss'), Tolerance.forward));
-        const grads = g.backward(loss, model.parameters());
+        const grads = g.backward(loss, optimiser.trainable());
         if (step === 0) {
-          for (const [name, p] of namedParameters(model)) {
+          for (const [name, p] of model.namedParameters()) {
             const grad = grads.get(p);
             const ours = grad ? toTorchLayout(p, await grad.read()) : new Float32Array(0);
             checks.push(check(`step0.grad.${name}`, ours, ref(`step0.grad.${name}`), Tolerance.gradient));

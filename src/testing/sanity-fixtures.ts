@@ -10,6 +10,7 @@ import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { Sfc32 } from '../core/random.js';
 import { epochPermutation } from '../data/prng.js';
 import { ResNet9 } from '../nn/resnet9.js';
+import { parametersOf } from '../nn/network.js';
 import { Sgd } from '../optim/sgd.js';
 import { oneCycle } from '../optim/schedule.js';
 import type { CheckpointMeta } from '../train/checkpoint.js';
@@ -82,7 +83,7 @@ export function plantedPatchSet(count: number, seed: number): PlantedSet {
 /** Checkpoint metadata describing a model trained on `info`. */
 export function metaFor(info: DatasetInfo, width: number): CheckpointMeta {
   return {
-    dataset: info.name, classes: info.classes, inChannels: info.channels, width,
+    architecture: 'resnet9', dataset: info.name, classes: info.classes, inChannels: info.channels, width,
     mean: info.mean, std: info.std, inputSize: [info.height, info.width],
   };
 }
@@ -102,7 +103,7 @@ export interface TrainOptions {
  */
 export function trainModel(backend: Backend, info: DatasetInfo, set: ImageSet, o: TrainOptions): ResNet9 {
   const model = new ResNet9(backend, { inChannels: set.channels, classes: info.classes.length, width: o.width }, o.seed);
-  const optimiser = new Sgd(model.parameters(), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+  const optimiser = new Sgd(parametersOf(model), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
   const stepsPerEpoch = Math.floor(set.count / o.batchSize);
   const lr = oneCycle({ peak: o.lr, peakEpoch: 5, epochs: o.epochs, stepsPerEpoch });
   const normaliser = new Normaliser(info.mean, info.std);

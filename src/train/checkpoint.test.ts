@@ -13,18 +13,20 @@ import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { needTorch } from '../testing/needs.js';
+import type { Network } from '../nn/network.js';
 import { ResNet9 } from '../nn/resnet9.js';
 import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { nchwToNhwc, relativeError } from '../selftest/fixture.js';
 import { repoRoot } from '../testing/paths.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from './checkpoint.js';
+import { AirbenchNet } from '../nn/airbench.js';
 
 const backend = createReferenceBackend();
 const dir = mkdtempSync(join(tmpdir(), 'kilosecond-checkpoint-'));
 const meta = { dataset: 'mnist', classes: ['a', 'b', 'c'], inChannels: 1, width: 4, mean: [0.1], std: [0.3], inputSize: [12, 12] as [number, number] };
 const script = join(repoRoot, 'scripts', 'torch_checkpoint.py');
 
-async function evalLogits(model: ResNet9, nchw: Float32Array, [n, c, h, w]: number[]): Promise<Float32Array> {
+async function evalLogits(model: Network, nchw: Float32Array, [n, c, h, w]: number[]): Promise<Float32Array> {
   const g = new Graph(backend, { record: false });
   const x = Tensor.fromArray(backend, [n, h, w, c], nchwToNhwc(nchw, n, c, h, w));
   try {
@@ -45,7 +47,7 @@ describe('checkpoints', () => {
     const loaded = loadCheckpoint(path, backend);
     assert.deepEqual(loaded.meta.classes, meta.classes);
     assert.deepEqual(loaded.meta.inputSize, [12, 12]);
-    assert.equal(loaded.model.blocks()[2].bn.batchesTracked, 7);
+    assert.equal((loaded.model as ResNet9).blocks()[2].bn.batchesTracked, 7);
     const x = Float32Array.from({ length: 2 * 144 }, (_, i) => Math.cos(i));
     assert.deepEqual(await evalLogits(loaded.model, x, [2, 1, 12, 12]), await evalLogits(model, x, [2, 1, 12, 12]));
   });
@@ -68,7 +70,7 @@ describe('checkpoints', () => {
       assert.throws(() => loadCheckpoint(bad, backend), (e: Error) => e instanceof UserError && message.test(e.message) && e.message.includes(bad));
     }
     writeSafetensors(join(dir, 'nometa.safetensors'), file.tensors, {});
-    assert.throws(() => loadCheckpoint(join(dir, 'nometa.safetensors'), backend), /no 'dataset'.*kilosecond ResNet-9 checkpoint/);
+    assert.throws(() => loadCheckpoint(join(dir, 'nometa.safetensors'), backend), /no 'dataset'.*kilosecond checkpoint/);
   });
 
   it('PyTorch loads our checkpoint with strict=True and computes the same logits', async (t) => {
@@ -81,6 +83,33 @@ describe('checkpoints', () => {
     writeFileSync(input, Buffer.from(x.buffer));
     const torchLogits = JSON.parse(execFileSync('/usr/bin/python3', [script, 'load', path, '1', '3', '4', input, '2', '12', '12'], { encoding: 'utf8' })) as number[];
     assert.ok(relativeError(await evalLogits(model, x, [2, 1, 12, 12]), torchLogits) < 1e-5);
+  });
+
+  it('the fast recipe\'s network: PyTorch loads its checkpoint with strict=True and computes the same logits', async (t) => {
+    if (!needTorch(t)) return;
+    const model = new AirbenchNet(backend, { inChannels: 1, classes: 3, width: 2 }, 4);
+    model.setWhitening(Float32Array.from({ length: model.whitenWeight.size }, (_, i) => Math.cos(i)));
+    const path = join(dir, 'airbench-to-torch.safetensors');
+    await saveCheckpoint(path, model, { ...meta, width: 2 });
+    assert.equal(readCheckpointMeta(path).architecture, 'airbench');
+    const x = Float32Array.from({ length: 2 * 256 }, (_, i) => Math.sin(0.3 * i));
+    const input = join(dir, 'airbench-input.f32');
+    writeFileSync(input, Buffer.from(x.buffer));
+    const args = [script, 'load', path, '1', '3', '2', input, '2', '16', '16', '--arch', 'airbench'];
+    const torchLogits = JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8' })) as number[];
+    const { model: loaded } = loadCheckpoint(path, backend);
+    assert.ok(relativeError(await evalLogits(loaded, x, [2, 1, 16, 16]), torchLogits) < 1e-5);
+    assert.ok(relativeError(await evalLogits(model, x, [2, 1, 16, 16]), torchLogits) < 1e-5);
+  });
+
+  it('a checkpoint whose tensors are the other architecture\'s says which network they are', async () => {
+    const path = join(dir, 'airbench.safetensors');
+    await saveCheckpoint(path, new AirbenchNet(backend, { inChannels: 1, classes: 3, width: 2 }), { ...meta, width: 2 });
+    const file = readSafetensors(path);
+    const relabelled = join(dir, 'relabelled.safetensors');
+    writeSafetensors(relabelled, file.tensors, { ...file.metadata, format: 'kilosecond-resnet9' });
+    assert.throws(() => loadCheckpoint(relabelled, backend), (e: Error) => e instanceof UserError &&
+      /does not fit ResNet9\(in_channels=1, classes=3, width=2\)/.test(e.message) && /its tensors are AirbenchNet\(in_channels=1, classes=3, widths=\(2, 8, 8\)\)'s/.test(e.message));
   });
 
   it('loads a state dict that PyTorch saved and computes the same logits', async (t) => {

@@ -1,15 +1,18 @@
 /**
  * @file Checkpoints: `model.safetensors` with PyTorch's names and layouts (so PyTorch loads it
- * with strict=True) and, in `__metadata__`, everything needed to use the model again: dataset,
- * class names, input size, normalisation and the training config.
+ * with strict=True) and, in `__metadata__`, everything needed to use the model again:
+ * architecture, dataset, class names, input size, normalisation and the training config.
  */
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
-import { ResNet9 } from '../nn/resnet9.js';
-import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
+import { createNetwork } from '../nn/create-network.js';
+import { type Architecture, type Network, architectures } from '../nn/network.js';
+import { type SafeTensor, readSafetensors, writeSafetensors } from '../nn/safetensors.js';
 import { loadStateDict, stateDict } from '../nn/state-dict.js';
 
 export interface CheckpointMeta {
+  /** Which network the tensors belong to (files from before the fast recipe are ResNet-9's). */
+  architecture: Architecture;
   dataset: string;
   classes: string[];
   inChannels: number;
@@ -24,9 +27,12 @@ export interface CheckpointMeta {
   config?: Record<string, unknown>;
 }
 
-export async function saveCheckpoint(path: string, model: ResNet9, meta: CheckpointMeta): Promise<void> {
+/** The `format` each architecture's checkpoints carry. */
+const formatOf = (architecture: Architecture): string => `kilosecond-${architecture}`;
+
+export async function saveCheckpoint(path: string, model: Network, meta: Omit<CheckpointMeta, 'architecture'>): Promise<void> {
   writeSafetensors(path, await stateDict(model), {
-    format: 'kilosecond-resnet9',
+    format: formatOf(model.config.architecture),
     dataset: meta.dataset,
     classes: JSON.stringify(meta.classes),
     in_channels: String(meta.inChannels),
@@ -43,7 +49,7 @@ function parseMeta(metadata: Record<string, string>, path: string): CheckpointMe
   const json = <T>(key: string): T => {
     const raw = metadata[key];
     if (raw === undefined) {
-      throw new UserError(`${path}: __metadata__ has no '${key}'; is this a kilosecond ResNet-9 checkpoint (made by \`kilosecond train\`)?`);
+      throw new UserError(`${path}: __metadata__ has no '${key}'; is this a kilosecond checkpoint (made by \`kilosecond train\`)?`);
     }
     try {
       return JSON.parse(raw) as T;
@@ -51,7 +57,13 @@ function parseMeta(metadata: Record<string, string>, path: string): CheckpointMe
       throw new UserError(`${path}: __metadata__ '${key}' is not valid JSON: ${raw.slice(0, 60)}`);
     }
   };
+  // A file PyTorch wrote (the interop contract's other direction) carries no format: ResNet-9's metadata then.
+  const architecture = metadata.format === undefined ? 'resnet9' : architectures.find((a) => metadata.format === formatOf(a));
+  if (architecture === undefined) {
+    throw new UserError(`${path}: format '${metadata.format}' is not a kilosecond checkpoint's (${architectures.map(formatOf).join(' or ')}); is it a file \`kilosecond train\` made?`);
+  }
   return {
+    architecture,
     dataset: metadata.dataset ?? json<string>('dataset'),
     classes: json<string[]>('classes'),
     inChannels: json<number>('in_channels'),
@@ -69,16 +81,32 @@ export function readCheckpointMeta(path: string): CheckpointMeta {
   return parseMeta(readSafetensors(path).metadata, path);
 }
 
+/** When the tensors fit another architecture than the metadata says: a sentence naming it, for the error. */
+function otherArchitecture(tensors: Map<string, SafeTensor>, meta: CheckpointMeta, backend: Backend): string {
+  for (const architecture of architectures.filter((a) => a !== meta.architecture)) {
+    const other = createNetwork(backend, { architecture, inChannels: meta.inChannels, classes: meta.classes.length, width: meta.width });
+    try {
+      loadStateDict(other, tensors, '');
+      return `\n(its tensors are ${other.describe()}'s: the file's metadata names the wrong network; it was not written by this version of \`kilosecond train\`)`;
+    } catch {
+      // Not this one either.
+    } finally {
+      other.dispose();
+    }
+  }
+  return '';
+}
+
 /** Load a checkpoint onto `backend`; the caller disposes the model. */
-export function loadCheckpoint(path: string, backend: Backend): { model: ResNet9; meta: CheckpointMeta } {
+export function loadCheckpoint(path: string, backend: Backend): { model: Network; meta: CheckpointMeta } {
   const file = readSafetensors(path);
   const meta = parseMeta(file.metadata, path);
-  const model = new ResNet9(backend, { inChannels: meta.inChannels, classes: meta.classes.length, width: meta.width });
+  const model = createNetwork(backend, { architecture: meta.architecture, inChannels: meta.inChannels, classes: meta.classes.length, width: meta.width });
   try {
     loadStateDict(model, file.tensors, path);
   } catch (err) {
     model.dispose();
-    throw err;
+    throw err instanceof UserError ? new UserError(`${err.message}${otherArchitecture(file.tensors, meta, backend)}`) : err;
   }
   return { model, meta };
 }

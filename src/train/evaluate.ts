@@ -6,7 +6,8 @@ import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { type Batch, testBatches } from '../data/loader.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
+import { type TestTimeAugmentation, viewsOf } from './tta.js';
 import { type DeviceBatch, type DeviceMetrics, evalBatch } from './step.js';
 
 /** Device tensors for batches, one pair per batch size, reused across steps. */
@@ -38,40 +39,31 @@ export class BatchUploader {
   }
 }
 
-/** Mirror NHWC images left-right (test-time augmentation). */
-function flipImages(images: Float32Array, n: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(images.length);
-  for (let i = 0; i < n * h; i++) {
-    const row = i * w * c;
-    for (let x = 0; x < w; x++) {
-      const src = row + x * c;
-      const dst = row + (w - 1 - x) * c;
-      for (let ch = 0; ch < c; ch++) out[dst + ch] = images[src + ch];
-    }
-  }
-  return out;
-}
-
-/** Accuracy and mean loss of `model` (eval mode) over a test set. */
+/** Accuracy and mean loss of `model` (eval mode) over a test set, with test-time augmentation `tta`. */
 export async function evaluate(
-  model: ResNet9, test: ImageSet, info: DatasetInfo, o: { batchSize: number; tta: boolean }, uploader: BatchUploader, metrics: DeviceMetrics,
+  model: Network, test: ImageSet, info: DatasetInfo, o: { batchSize: number; tta: TestTimeAugmentation }, uploader: BatchUploader, metrics: DeviceMetrics,
 ): Promise<{ accuracy: number; loss: number; count: number }> {
   metrics.reset();
-  const flippedTensors = new Map<number, Tensor>();
+  const views = viewsOf(o.tta);
+  // One device tensor per (view, batch size), reused from batch to batch.
+  const viewTensors = new Map<string, Tensor>();
   try {
     for (const batch of testBatches(test, info, o.batchSize)) {
       const device = uploader.upload(batch);
-      let flipped: Tensor | false = false;
-      if (o.tta) {
-        flipped = flippedTensors.get(batch.size) ?? Tensor.empty(model.backend, device.images.shape);
-        flippedTensors.set(batch.size, flipped);
-        flipped.write(flipImages(batch.images, batch.size, info.height, info.width, info.channels));
-      }
-      evalBatch(model, device, metrics, flipped);
+      const host = { data: batch.images, n: batch.size, h: info.height, w: info.width, c: info.channels };
+      const weighted = views.map((view, k): [Tensor, number] => {
+        if (!view.transform) return [device.images, view.weight];
+        const key = `${k}/${batch.size}`;
+        const t = viewTensors.get(key) ?? Tensor.empty(model.backend, device.images.shape);
+        viewTensors.set(key, t);
+        t.write(view.transform(host));
+        return [t, view.weight];
+      });
+      evalBatch(model, device, metrics, weighted);
     }
     return await metrics.read();
   } finally {
-    for (const t of flippedTensors.values()) t.dispose();
+    for (const t of viewTensors.values()) t.dispose();
   }
 }
 
@@ -79,7 +71,7 @@ export async function evaluate(
  * The confusion matrix of `model` (eval mode) over a test set: counts[true class][predicted class].
  * In-house data is rarely balanced, and one accuracy hides which classes are mistaken for which.
  */
-export async function confusionMatrix(model: ResNet9, test: ImageSet, info: DatasetInfo, batchSize: number, uploader: BatchUploader): Promise<number[][]> {
+export async function confusionMatrix(model: Network, test: ImageSet, info: DatasetInfo, batchSize: number, uploader: BatchUploader): Promise<number[][]> {
   const k = info.classes.length;
   const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   for (const batch of testBatches(test, info, batchSize)) {

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { createBackend } from '../backends/index.js';
 import { Tensor } from '../core/tensor.js';
 import { ResNet9 } from '../nn/resnet9.js';
+import { parametersOf } from '../nn/network.js';
 import { Sgd } from '../optim/sgd.js';
 import { DeviceMetrics, evalBatch, trainStep } from './step.js';
 
@@ -24,7 +25,7 @@ for (const name of ['reference', 'cpu']) {
         return t.skip((err as Error).message);
       }
       const model = new ResNet9(backend, { inChannels: 1, classes: 3, width: 2 });
-      const optimiser = new Sgd(model.parameters(), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+      const optimiser = new Sgd(parametersOf(model), { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
       const metrics = new DeviceMetrics(backend);
       const images = Tensor.fromArray(backend, [2, 8, 8, 1], Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)));
       const labels = Tensor.fromArray(backend, [2], Float32Array.of(0, 2));

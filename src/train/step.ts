@@ -7,7 +7,7 @@ import { Graph } from '../core/graph.js';
 import { add, scale } from '../core/ops/dense.js';
 import { crossEntropy } from '../core/ops/loss.js';
 import { Tensor } from '../core/tensor.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
 
 /**
@@ -54,14 +54,14 @@ export interface DeviceBatch {
 
 /** Forward, backward and SGD update on one batch; training metrics accumulate on the device. */
 export function trainStep(
-  model: ResNet9, optimiser: Sgd, batch: DeviceBatch, lr: number, labelSmoothing: number, metrics?: DeviceMetrics,
+  model: Network, optimiser: Sgd, batch: DeviceBatch, lr: number, labelSmoothing: number, metrics?: DeviceMetrics,
 ): void {
   const g = new Graph(model.backend);
   try {
     const logits = model.forward(g, batch.images, { training: true });
     metrics?.add(logits, batch.labels);
     const loss = crossEntropy(g, logits, batch.labels, labelSmoothing);
-    optimiser.step(g.backward(loss, model.parameters()), lr);
+    optimiser.step(g.backward(loss, optimiser.trainable()), lr);
   } finally {
     g.dispose();
   }
@@ -74,7 +74,7 @@ export function trainStep(
  * The statistics training leaves behind are an exponential average over weights that kept
  * changing; evaluation with them can swing by points from one epoch to the next.
  */
-export function recalibrateBatchNorm(model: ResNet9, batches: Iterable<DeviceBatch>): void {
+export function recalibrateBatchNorm(model: Network, batches: Iterable<DeviceBatch>): void {
   let k = 0;
   for (const batch of batches) {
     const g = new Graph(model.backend, { record: false });
@@ -88,14 +88,18 @@ export function recalibrateBatchNorm(model: ResNet9, batches: Iterable<DeviceBat
 }
 
 /**
- * Eval-mode logits of a batch into `metrics`; with `flipped` (the batch's mirror images) the
- * logits of both are averaged (flip test-time augmentation). No tape is built.
+ * Eval-mode logits of a batch into `metrics`. With `views` (test-time augmentation: images and
+ * weights, the batch's own images among them) the weighted sum of their logits counts instead.
+ * No tape is built.
  */
-export function evalBatch(model: ResNet9, batch: DeviceBatch, metrics: DeviceMetrics, flipped?: Tensor | false): void {
+export function evalBatch(model: Network, batch: DeviceBatch, metrics: DeviceMetrics, views?: ReadonlyArray<readonly [Tensor, number]>): void {
   const g = new Graph(model.backend, { record: false });
   try {
-    let logits = model.forward(g, batch.images, { training: false });
-    if (flipped) logits = scale(g, add(g, logits, model.forward(g, flipped, { training: false })), 0.5);
+    const logitsOf = ([images, weight]: readonly [Tensor, number]): Tensor => {
+      const logits = model.forward(g, images, { training: false });
+      return weight === 1 ? logits : scale(g, logits, weight);
+    };
+    const logits = views && views.length > 0 ? views.slice(1).reduce((sum, view) => add(g, sum, logitsOf(view)), logitsOf(views[0]!)) : logitsOf([batch.images, 1]);
     metrics.add(logits, batch.labels);
   } finally {
     g.dispose();

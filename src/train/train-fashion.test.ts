@@ -45,3 +45,26 @@ it('trains Fashion-MNIST to at least 85% test accuracy, and the checkpoint evalu
   }
   assert.ok(readdirSync(out).some((f) => f.startsWith('events.out.tfevents.')), 'a TensorBoard event file');
 });
+
+it('the fast recipe trains Fashion-MNIST, and its checkpoint evaluates, predicts and explains', { timeout: 15 * 60_000 }, async (t) => {
+  if (!needFashionMnist(t)) return;
+  const out = mkdtempSync(join(tmpdir(), 'kilosecond-train-fast-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  await run(process.execPath, [cli, 'train', 'fashion-mnist', '--recipe', 'fast', '--width', '8', '--epochs', '3', '--augment', 'online', '--out', out], { maxBuffer: 1 << 24 });
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { test_accuracy: number; config: { recipe: string; batchSize: number; tta: boolean } };
+  assert.deepEqual([summary.config.recipe, summary.config.batchSize, summary.config.tta], ['fast', 1024, true]);
+  assert.ok(summary.test_accuracy >= 0.85, `test accuracy ${summary.test_accuracy}`);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /the airbench network on fashion-mnist/);
+
+  // The final evaluation used the recipe's test-time augmentation; eval --tta must agree with it exactly.
+  const model = join(out, 'model.safetensors');
+  const evaluated = await run(process.execPath, [cli, 'eval', model, '--dataset', 'fashion-mnist', '--tta', '--json']);
+  const e = JSON.parse(evaluated.stdout.trim()) as { test_accuracy: number };
+  assert.ok(Math.abs(e.test_accuracy - summary.test_accuracy) < 1e-9, `eval --tta ${e.test_accuracy} vs training ${summary.test_accuracy}`);
+
+  const explained = join(out, 'explained');
+  await run(process.execPath, [cli, 'explain', model, '--dataset', 'fashion-mnist', '--images', '4', '--out', explained]);
+  assert.ok(decodePng(readFileSync(join(explained, 'gradcam.png'))).width > 0);
+  const failure = await run(process.execPath, [cli, 'export', model, '--out', join(out, 'model.onnx')]).then(() => undefined, (err: { stderr: string }) => err.stderr);
+  assert.match(failure ?? '', /the ONNX export covers ResNet-9 checkpoints/);
+});

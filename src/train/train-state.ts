@@ -10,9 +10,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { msg, setting, UserError } from '../core/errors.js';
-import type { ResNet9 } from '../nn/resnet9.js';
+import type { Network } from '../nn/network.js';
 import { readSafetensors, requireF32, writeSafetensors, type SafeTensor } from '../nn/safetensors.js';
-import { loadStateDict, namedParameters, stateDict } from '../nn/state-dict.js';
+import { loadStateDict, stateDict } from '../nn/state-dict.js';
 import type { Sgd } from '../optim/sgd.js';
 import type { BudgetPlan } from './budget.js';
 
@@ -35,9 +35,9 @@ export interface TrainProgress {
   seconds: { data_preparation: number; calibration: number; training: number; evaluation: number };
 }
 
-export async function saveTrainState(dir: string, model: ResNet9, optimiser: Sgd, progress: TrainProgress): Promise<void> {
+export async function saveTrainState(dir: string, model: Network, optimiser: Sgd, progress: TrainProgress): Promise<void> {
   const tensors = await stateDict(model);
-  const names = namedParameters(model).map(([name]) => name);
+  const names = model.namedParameters().map(([name]) => name);
   const momenta = optimiser.momenta();
   for (let i = 0; i < momenta.length; i++) {
     // Momenta stay in the device layout: they go back to the same kind of tensor.
@@ -59,11 +59,11 @@ export function readTrainProgress(dir: string): TrainProgress {
 }
 
 /** Puts the saved tensors into a model and optimiser built with the run's settings. */
-export function restoreTrainState(dir: string, model: ResNet9, optimiser: Sgd): void {
+export function restoreTrainState(dir: string, model: Network, optimiser: Sgd): void {
   const path = join(dir, trainStateFile);
   const file = readSafetensors(path);
   const weights = new Map([...file.tensors].filter(([name]) => !name.startsWith(momentumPrefix)));
   loadStateDict(model, weights, path);
-  const params = namedParameters(model);
+  const params = model.namedParameters();
   optimiser.loadMomenta(params.map(([name, t]) => requireF32(file, `${momentumPrefix}${name}`, path, [...t.shape])));
 }
