@@ -5,7 +5,7 @@
 import { Argument, Option, type Command } from 'commander';
 import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
 import { defaultExplainImages } from '../explain/select.js';
-import { type RecipeName, recipeNames } from '../train/recipes.js';
+import { type RecipeName, recipeNames, recipes } from '../train/recipes.js';
 import { recipe, recipeDefaults } from '../train/trainer.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
     .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), defaultExplainImages);
   addRecipeOptions(augmentation).action(async (dataset: DatasetName, o: RecipeFlags & { out: string; images: number }) => {
-    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ResNet-9 look on ${dataset}, with and without augmentation?` });
+    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe].networkName} look on ${dataset}, with and without augmentation?` });
   });
   bench
     .command('data')

@@ -14,7 +14,7 @@ import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-op
 export function register(program: Command): void {
   const command = program
     .command('train')
-    .description('train ResNet-9 on a dataset with the DAWNBench recipe and write a run folder (checkpoint, metrics, curves, report)')
+    .description('train a classifier on a dataset with a recipe (DAWNBench\'s ResNet-9 by default; --recipe fast: the airbench network) and write a run folder (checkpoint, metrics, curves, report)')
     .argument('[dataset]', `${datasetNames.join(', ')}, or a folder of images (DIR/<class>/…, or DIR/train/<class>/… with DIR/test/<class>/…); not needed with --resume`)
     .option('--out <dir>', 'run folder (default runs/<dataset>-<time>)')
     .option('--resume <dir>', 'go on with the run in this folder from its last finished epoch, with its own settings')

@@ -11,7 +11,7 @@ export interface ResultRow {
   /** Why the row was skipped or failed (e.g. "CIFAR-10 not found in ./data"). */
   reason?: string;
   epochs?: number;
-  /** ResNet-9 base width. */
+  /** The network's width (ResNet-9's base width, the airbench network's first group). */
   width?: number;
   /** Wall-clock seconds of the whole run: data preparation, training and evaluation. */
   totalSeconds?: number;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createBackend } from '../backends/index.js';
 import { explainCheckpoints } from '../explain/explain.js';
 import type { EpochRecord, TrainResult } from '../train/trainer.js';
-import { type RecipeName, recipes } from '../train/recipes.js';
+import { recipes } from '../train/recipes.js';
 import { ttaFor } from '../train/tta.js';
 import { augmentationSampleGrid } from './augmentation-samples.js';
 import { learningRateChart, trainingCurves, type EpochMetrics, type RunHistory } from './curves.js';
@@ -44,9 +44,6 @@ export async function runGradcam(result: TrainResult, images = 10): Promise<Figu
 }
 
 /** Write curves.{svg,png}, learning-rate.{svg,png} and report.html into the run folder. */
-/** What the report's title calls each recipe's network. */
-const networkNames: Record<RecipeName, string> = { dawnbench: 'ResNet-9', fast: 'the airbench network' };
-
 export async function writeRunReport(result: TrainResult, extras: RunReportExtras = {}): Promise<string> {
   const dir = result.config.out;
   const history = runHistory(result);
@@ -58,7 +55,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
     png: imageGridPng(augmentationSampleGrid(result.info, result.test, { images: 4, augmentations: 5, seed: result.config.seed, augment: result.config.augmentation })),
   };
   const data: ReportData = {
-    title: `kilosecond: ${networkNames[result.config.recipe]} on ${result.info.name}`,
+    title: `kilosecond: ${recipes[result.config.recipe].networkName} on ${result.info.name}`,
     command: extras.command,
     createdAt: new Date().toISOString(),
     config: {

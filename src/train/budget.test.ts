@@ -12,6 +12,7 @@ const input: BudgetInput = {
   maxEpochs: 25,
   minEpochs: 8,
   reserveSeconds: 15,
+  finalTestPasses: 0,
 };
 // 117 steps per epoch.
 const w64 = { width: 64, stepSeconds: 4, evalImagesPerSecond: 400 };
@@ -46,6 +47,14 @@ it('when no width affords the minimum, takes the one with the most epochs', () =
   const plan = planBudget([w64, w32], input)!;
   assert.equal(plan.width, 32);
   assert.match(plan.reason, /affords the most/);
+});
+
+it('the passes over the test set after the last epoch (confusion matrix, test-time augmentation) are budgeted too', () => {
+  const withTta = { ...input, finalTestPasses: 6 };
+  // w16 evaluates 10000 images in 2.5 s: six more passes are 15 s.
+  assert.equal(epochsThatFit(w16, withTta), Math.floor((1000 - 20 - 15 - 15) / epochSeconds(w16, input)));
+  const plan = planBudget([w16], withTta)!;
+  assert.ok(Math.abs(plan.predictedSeconds - (20 + plan.epochs * epochSeconds(w16, input) + 15 + 15)) < 1e-9);
 });
 
 it('returns undefined when not one epoch fits', () => {

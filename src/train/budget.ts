@@ -28,6 +28,11 @@ export interface BudgetInput {
   minEpochs: number;
   /** Seconds held back for the checkpoint, charts and report at the end. */
   reserveSeconds: number;
+  /**
+   * Passes over the test set after the last epoch's own: the confusion matrix's, and one per
+   * extra view of test-time augmentation (the fast recipe's has six views).
+   */
+  finalTestPasses: number;
 }
 
 export interface BudgetPlan {
@@ -46,9 +51,14 @@ export function epochSeconds(m: StepMeasurement, input: BudgetInput): number {
   return steps * m.stepSeconds + input.testCount / m.evalImagesPerSecond + input.prepareSecondsPerEpoch;
 }
 
+/** Seconds of the passes over the test set that follow the last epoch. */
+function finalSeconds(m: StepMeasurement, input: BudgetInput): number {
+  return (input.finalTestPasses * input.testCount) / m.evalImagesPerSecond;
+}
+
 /** The most epochs (up to maxEpochs) that fit; 0 when not even one does. */
 export function epochsThatFit(m: StepMeasurement, input: BudgetInput): number {
-  const available = input.budgetSeconds - input.elapsedSeconds - input.reserveSeconds;
+  const available = input.budgetSeconds - input.elapsedSeconds - input.reserveSeconds - finalSeconds(m, input);
   const fit = Math.floor(available / epochSeconds(m, input));
   return Math.max(0, Math.min(input.maxEpochs, fit));
 }
@@ -64,7 +74,7 @@ export function planBudget(measurements: readonly StepMeasurement[], input: Budg
   const roomy = options.find((o) => o.epochs >= Math.min(input.minEpochs, input.maxEpochs));
   const best = roomy ?? options.reduce((a, b) => (b.epochs > a.epochs ? b : a), options[0]);
   if (!best || best.epochs < 1) return undefined;
-  const predicted = input.elapsedSeconds + best.epochs * epochSeconds(best.m, input) + input.reserveSeconds;
+  const predicted = input.elapsedSeconds + best.epochs * epochSeconds(best.m, input) + finalSeconds(best.m, input) + input.reserveSeconds;
   const reason = roomy
     ? `width ${best.m.width} is the widest network that affords ${best.epochs} epoch(s) (at least ${Math.min(input.minEpochs, input.maxEpochs)} wanted)`
     : `no width affords ${input.minEpochs} epochs; width ${best.m.width} affords the most (${best.epochs})`;

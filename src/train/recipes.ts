@@ -46,6 +46,8 @@ export interface RunShape {
 export interface Recipe {
   name: RecipeName;
   architecture: Architecture;
+  /** The network as titles name it. */
+  networkName: string;
   /** lr(step) for step 0, 1, ... of the run. */
   schedule(run: RunShape): (step: number) => number;
   /** The optimiser over every parameter of `network`, with the recipe's groups. */
@@ -62,6 +64,7 @@ const nothingAround: RecipeSession = { startEpoch() {}, afterStep() {}, finish()
 const dawnbench: Recipe = {
   name: 'dawnbench',
   architecture: 'resnet9',
+  networkName: 'ResNet-9',
   schedule: ({ peak, peakEpoch, epochs, stepsPerEpoch }) => oneCycle({ peak, peakEpoch, epochs, stepsPerEpoch }),
   optimiser: (network, options) => new Sgd(parametersOf(network), options),
   start: () => nothingAround,
@@ -107,6 +110,7 @@ function whiteningFromTraining(network: AirbenchNet, train: ImageSet, info: Data
 const fast: Recipe = {
   name: 'fast',
   architecture: 'airbench',
+  networkName: 'the airbench network',
   schedule: ({ peak, epochs, stepsPerEpoch }) => {
     const total = epochs * stepsPerEpoch;
     const warmup = Math.floor(total * airbench.rate.warmup);

@@ -26,7 +26,7 @@ import { createNetwork } from '../nn/create-network.js';
 import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
 import { type RecipeName, fastRate, fastWeightDecay, recipes } from './recipes.js';
-import { ttaFor } from './tta.js';
+import { ttaFor, viewsOf } from './tta.js';
 import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { EventWriter } from './tensorboard.js';
@@ -268,6 +268,8 @@ export async function train(
         maxEpochs: config.epochs,
         minEpochs: 8,
         reserveSeconds: 15,
+        // Beyond the last epoch's own pass: test-time augmentation's other views, and the confusion matrix's pass.
+        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta)).length - 1 + 1,
       });
       if (!plan) {
         const fastest = Math.min(...measurements.map((m) => m.stepSeconds));
