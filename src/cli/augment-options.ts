@@ -25,7 +25,7 @@ export function wholeNumber(option: string, max: number): (value: string) => num
 export function addAugmentOptions(command: Command): Command {
   return command
     .option('--no-crop', 'no pad-and-random-crop')
-    .option('--pad <n>', `padding on each side before the random crop (default ${defaultAugment.pad}; image folders: 1/8 of the side)`, wholeNumber('--pad', 64))
+    .option('--pad <n>', `padding on each side before the random crop (default ${defaultAugment.pad}, --recipe fast: 2; image folders: 1/8 of the side)`, wholeNumber('--pad', 64))
     .addOption(new Option('--pad-mode <mode>', 'what the padding holds: reflect (mirror the image) or zero (black); default: the dataset\'s (zero for MNIST and Fashion-MNIST, reflect for CIFAR-10)').choices(['reflect', 'zero']))
     .option('--no-flip', 'no random horizontal flip')
     .option('--cutout <n>', `side of the cutout square in pixels, 0 = no cutout (default ${defaultAugment.cutout}; image folders: 1/4 of the side)`, wholeNumber('--cutout', 512))

@@ -134,7 +134,7 @@ describe('kilosecond explain', () => {
 
   it('rejects bad input with a message that says what to do', async () => {
     const out = ['--out', join(dir, 'bad')];
-    await rejectsWith([checkpoints.notResnet, ...common, ...out], /does not fit ResNet9[\s\S]*missing tensor 'prep\.conv\.weight'[\s\S]*ResNet-9 checkpoint written by `kilosecond train`/);
+    await rejectsWith([checkpoints.notResnet, ...common, ...out], /does not fit ResNet9[\s\S]*missing tensor 'prep\.conv\.weight'[\s\S]*a checkpoint written by `kilosecond train`/);
     await rejectsWith([checkpoints.mnist, ...common, ...out, '--images', '10001'], /--images 10001: the test set has only 10000 images/);
     await rejectsWith([checkpoints.mnist, ...common, ...out, '--class', '10'], /--class 10: out of range; mnist has classes 0\.\.9/);
     await rejectsWith([checkpoints.mnist, ...common, ...out, '--target', 'cat'], /--target cat: out of range/);

@@ -22,7 +22,7 @@ import { addBias, linear, scale } from '../core/ops/dense.js';
 import { globalMaxPool, maxPool2x2 } from '../core/ops/pool.js';
 import { Sfc32 } from '../core/random.js';
 import { Tensor, expectShape } from '../core/tensor.js';
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import { batchNormLayer, convWeight, linearWeight, uniform } from './init.js';
 import { type ForwardOptions, type Network, type NetworkConfig, type StateItem, batchNormState, tensorsOf } from './network.js';
 
@@ -135,7 +135,9 @@ export class AirbenchNet implements Network {
   features(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
     expectShape('airbench input', x, [undefined, undefined, undefined, this.config.inChannels]);
     const [, h, w] = x.shape;
-    if (Math.min(h, w) < minInputSide) throw new UserError(`the fast recipe's network needs images of at least ${minInputSide}x${minInputSide} (three 2x2 pools after the 2x2 whitening), not ${h}x${w}: use --image-size ${minInputSide} or more, or --recipe dawnbench`);
+    if (Math.min(h, w) < minInputSide) {
+      throw new UserError(msg`the fast recipe's network needs images of at least ${minInputSide}x${minInputSide} (three 2x2 pools after the 2x2 whitening), not ${h}x${w}: use ${setting('imageSize', minInputSide)} or more, or ${setting('recipe', 'dawnbench')}`);
+    }
     const whitened = gelu(g, addBias(g, conv(g, x, this.whitenWeight, 0), this.whitenBias));
     return this.groups.reduce((h, group) => group.forward(g, h, o), whitened);
   }
