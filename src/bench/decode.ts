@@ -1,16 +1,18 @@
 /**
  * @file `bench decode`: how fast a folder of photos becomes training data. Generates JPEG photos
  * of 256x256 (smooth gradients and noise, so they compress like photos, not like flat colour),
- * then times decoding + resizing them to 32x32x3 with sharp (libvips, what image folders use),
- * through the whole folder loader (scan, headers, decode on all cores, cache write), and with
- * @napi-rs/canvas (Skia) for comparison. Goal: at least 2,000 photos/s on this 2-vCPU machine.
+ * then times decoding + resizing them to 32x32x3 with sharp (libvips, what image folders use for
+ * every format), through the whole folder loader (scan, headers with sharp, JPEGs decoded with
+ * Skia in worker threads, cache write), its two stages alone, and with @napi-rs/canvas (Skia) in
+ * one thread for comparison. Goal: at least 2,000 photos/s on this 2-vCPU machine.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import sharp from 'sharp';
-import { decodeImage } from '../data/folder/decode.js';
+import { decodeImage, probeImage } from '../data/folder/decode.js';
+import { JpegDecoders } from '../data/folder/jpeg-workers.js';
 import { loadImageFolder } from '../data/folder/load.js';
 
 export interface DecodeBenchResult {
@@ -19,6 +21,9 @@ export interface DecodeBenchResult {
   sharp_decode_img_s: number;
   folder_load_img_s: number;
   folder_cached_load_img_s: number;
+  headers_img_s: number;
+  jpeg_workers: number;
+  jpeg_workers_img_s: number;
   canvas_decode_img_s: number;
   load_before: number[];
   load_after: number[];
@@ -74,12 +79,28 @@ export async function runDecodeBenchmark({ photos }: { photos: number }): Promis
     const cacheDir = join(dir, 'cache');
     const folderSeconds = await timed(() => loadImageFolder(join(dir, 'photos'), { cacheDir, imageSize: 32 }));
     const cachedSeconds = await timed(() => loadImageFolder(join(dir, 'photos'), { cacheDir, imageSize: 32 }));
+    const headersSeconds = await timed(async () => {
+      for (let i = 0; i < files.length; i += parallel) await Promise.all(files.slice(i, i + parallel).map((f) => probeImage(f)));
+    });
+    // As the loader runs them: one thread per core, started inside the timing.
+    const workers = availableParallelism();
+    const workersSeconds = await timed(async () => {
+      const jpegs = new JpegDecoders(settings, workers);
+      try {
+        for (let i = 0; i < files.length; i += parallel) await Promise.all(files.slice(i, i + parallel).map((f) => jpegs.decode(f, { width: side, height: side })));
+      } finally {
+        await jpegs.close();
+      }
+    });
     const canvasSeconds = await timed(() => canvasDecode(files, 32));
     return {
       photos, side,
       sharp_decode_img_s: photos / sharpSeconds,
       folder_load_img_s: photos / folderSeconds,
       folder_cached_load_img_s: photos / cachedSeconds,
+      headers_img_s: photos / headersSeconds,
+      jpeg_workers: workers,
+      jpeg_workers_img_s: photos / workersSeconds,
       canvas_decode_img_s: photos / canvasSeconds,
       load_before: loadBefore,
       load_after: loadavg(),
@@ -97,6 +118,8 @@ export function formatDecodeBenchmark(r: DecodeBenchResult): string {
     `| sharp decode + resize (all cores) | ${r.sharp_decode_img_s.toFixed(0)} |`,
     `| whole folder load, empty cache (scan, headers, decode, cache write) | ${r.folder_load_img_s.toFixed(0)} |`,
     `| whole folder load, from the cache | ${r.folder_cached_load_img_s.toFixed(0)} |`,
+    `| the loader's headers alone (sharp, all cores) | ${r.headers_img_s.toFixed(0)} |`,
+    `| the loader's JPEG decode alone (Skia, ${r.jpeg_workers} worker threads) | ${r.jpeg_workers_img_s.toFixed(0)} |`,
     `| @napi-rs/canvas decode + draw scaled + read (one thread) | ${r.canvas_decode_img_s.toFixed(0)} |`,
   ].join('\n');
 }

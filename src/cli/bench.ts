@@ -65,7 +65,7 @@ export function register(program: Command): void {
     });
   bench
     .command('decode')
-    .description('image folders: JPEG photos of 256x256 decoded and resized to 32x32 per second (sharp, the folder loader, and @napi-rs/canvas for comparison)')
+    .description('image folders: JPEG photos of 256x256 decoded and resized to 32x32 per second (sharp, the folder loader and its two stages, and @napi-rs/canvas in one thread for comparison)')
     .option('--photos <n>', 'generated photos', positiveInt('--photos'), 2000)
     .option('--json', 'end with one JSON line')
     .action(async (o: { photos: number; json?: boolean }) => {

@@ -2,7 +2,9 @@
  * @file Decoding and resizing one image file with sharp (libvips, shipped inside its npm
  * packages): PNG, JPEG, WebP, GIF (first frame), TIFF and AVIF, of any size and mode. JPEGs are
  * shrunk while they are decoded, so a large photo never needs its full size in memory, and an
- * image above `maxPixels` is refused from its header alone.
+ * image above `maxPixels` is refused from its header alone. The folder loader decodes small
+ * JPEGs with Skia instead (jpeg-workers.ts), which costs less per file; sharp still reads every
+ * header.
  */
 import sharp from 'sharp';
 
@@ -18,8 +20,14 @@ export interface DecodeSettings {
 /** How images are resized unless told otherwise; a checkpoint that records no mode was made so. */
 export const defaultResize: DecodeSettings['resize'] = 'crop';
 
-/** What the header says, or why the file is not a decodable image. */
-export type Probe = { width: number; height: number; grey: boolean } | { error: string };
+/** What the header says (the size as shown, after EXIF orientation), or why the file is not a decodable image. */
+export type Probe = { width: number; height: number; grey: boolean; format: string; space: string } | { error: string };
+
+/**
+ * Names the decoders that make a folder's pixels; the decode cache is keyed by it, so that pixels
+ * from an older decoder are never mixed with new ones. Change it whenever a file's pixels change.
+ */
+export const decoderVersion = 'sharp+skia-jpeg-1';
 
 /** Larger images are refused by name rather than decoded (a 20000x20000 scan). */
 const maxPixels = 100_000_000;
@@ -34,7 +42,7 @@ export async function probeImage(path: string): Promise<Probe> {
     if (m.width * m.height > maxPixels) return { error: `${m.width}x${m.height} is above the ${maxPixels / 1e6} megapixel limit; shrink it or leave it out` };
     // Greyscale: one channel, or one with alpha; EXIF orientation may swap the sides.
     const swapped = (m.orientation ?? 1) >= 5;
-    return { width: swapped ? m.height : m.width, height: swapped ? m.width : m.height, grey: (m.channels ?? 3) <= 2 };
+    return { width: swapped ? m.height : m.width, height: swapped ? m.width : m.height, grey: (m.channels ?? 3) <= 2, format: m.format ?? '', space: m.space ?? '' };
   } catch (err) {
     return { error: firstLine(err) };
   }

@@ -1,8 +1,9 @@
 /**
  * @file A folder of images loaded as a dataset: scanned (scan.ts), each header read, the input
- * size and channels decided, every image decoded and resized on all cores (decode.ts) through the
- * decode cache (cache.ts), then the training split's per-channel mean and std computed, so that
- * the checkpoint can record the preprocessing exactly.
+ * size and channels decided, every image decoded and resized on all cores (decode.ts; small JPEGs
+ * in Skia worker threads, jpeg-workers.ts) through the decode cache (cache.ts), then the training
+ * split's per-channel mean and std computed, so that the checkpoint can record the preprocessing
+ * exactly.
  */
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -12,6 +13,7 @@ import { recipeSidesFor } from '../augment.js';
 import type { DatasetInfo, ImageSet } from '../datasets.js';
 import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
 import { decodeImage, defaultResize, firstLine, probeImage, type DecodeSettings, type Probe } from './decode.js';
+import { JpegDecoders, skiaDecodes } from './jpeg-workers.js';
 import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
 
 export interface FolderLoadOptions extends ScanOptions {
@@ -46,7 +48,7 @@ const largestSide = 512;
 export const defaultSide = 32;
 export const largestOwnSide = 64;
 
-/** Runs `work` on every item, `parallel` at a time, in any order; results in item order. */
+/** Runs `work` on every item, `parallel` at a time, in any order; results in item order. The first failure stops it. */
 async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<R>, onDone: (done: number) => void): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -54,7 +56,12 @@ async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (i
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await work(items[i]!, i);
+      try {
+        results[i] = await work(items[i]!, i);
+      } catch (err) {
+        next = items.length; // the other workers start nothing more
+        throw err;
+      }
       onDone(++done);
     }
   };
@@ -62,7 +69,7 @@ async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (i
   return results;
 }
 
-/** libvips decodes on its own threads: a few images in flight per core keep them all busy. */
+/** libvips and Skia decode on their own threads: a few images in flight per core keep them all busy. */
 const inFlight = () => 4 * availableParallelism();
 
 function badImagesError(root: string, bad: readonly BadImage[]): UserError {
@@ -136,18 +143,24 @@ export async function loadImageFolder(folder: string, o: FolderLoadOptions = {})
   const known = await readCache<string | null>(pixelFile);
   const recordBytes = settings.size * settings.size * settings.channels;
   let decoded = 0;
+  // Started by the first JPEG not in the cache; stopped however the load ends.
+  let jpegs: JpegDecoders | undefined;
   const results = await mapParallel(all, inFlight(), async (f, i): Promise<{ pixels?: Uint8Array; error?: string }> => {
     const probe = probes[i]!;
     if ('error' in probe) return { error: probe.error };
     const hit = known?.entries.get(fileKey(f));
     if (hit) return hit.offset >= 0 ? { pixels: known!.blob.subarray(hit.offset, hit.offset + recordBytes) } : { error: hit.value ?? 'cannot be decoded' };
     decoded++;
+    if (skiaDecodes(probe)) {
+      const pixels = await (jpegs ??= new JpegDecoders(settings)).decode(f.path, probe);
+      if (pixels) return { pixels };
+    }
     try {
       return { pixels: await decodeImage(f.path, settings) };
     } catch (err) {
       return { error: firstLine(err) };
     }
-  }, (d) => o.onProgress?.('decoding', d, all.length));
+  }, (d) => o.onProgress?.('decoding', d, all.length)).finally(() => jpegs?.close());
   if (!unchanged(known)) await writeCache(pixelFile, all.map((f, i) => ({ key: fileKey(f), value: results[i]!.error ?? null, ...(results[i]!.pixels ? { record: results[i]!.pixels } : {}) })), recordBytes);
 
   const bad = all.flatMap((f, i) => (results[i]!.error === undefined ? [] : [{ path: f.path, error: results[i]!.error! }]));
