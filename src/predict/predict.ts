@@ -10,7 +10,8 @@ import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
-import { decodeImage, defaultResize, type DecodeSettings } from '../data/folder/decode.js';
+import { defaultResize, probeImage, type DecodeSettings } from '../data/folder/decode.js';
+import { JpegDecoders, decodeFile } from '../data/folder/jpeg-workers.js';
 import { imageExtensions, isImageName } from '../data/folder/scan.js';
 import type { Network } from '../nn/network.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
@@ -76,15 +77,25 @@ export async function predictFiles(modelPath: string, files: readonly string[], 
     const imageSize = settings.size * settings.size * settings.channels;
     const k = Math.min(o.topK, meta.classes.length);
     const out: Prediction[] = [];
-    for (let from = 0; from < files.length; from += o.batchSize) {
-      const batchFiles = files.slice(from, from + o.batchSize);
-      const pixels = await Promise.all(batchFiles.map((f) => decodeImage(f, settings).catch((err: Error) => {
-        throw new UserError(`${f}: cannot be decoded as an image (${err.message})`);
-      })));
-      const input = new Float32Array(batchFiles.length * imageSize);
-      pixels.forEach((p, i) => normaliser.normalise(p, 0, imageSize, input, i * imageSize));
-      const predictions = await predictBatch(model, meta.classes, input, [batchFiles.length, settings.size, settings.size, settings.channels], k);
-      batchFiles.forEach((file, i) => out.push({ file, ...predictions[i]! }));
+    // Decoded exactly as the folder loader decodes training images (small JPEGs by Skia).
+    let jpegs: JpegDecoders | undefined;
+    const decode = async (f: string): Promise<Uint8Array> => {
+      const header = await probeImage(f);
+      const r = 'error' in header ? header : await decodeFile(f, header, settings, () => (jpegs ??= new JpegDecoders(settings)));
+      if ('error' in r) throw new UserError(`${f}: cannot be decoded as an image (${r.error})`);
+      return r.pixels;
+    };
+    try {
+      for (let from = 0; from < files.length; from += o.batchSize) {
+        const batchFiles = files.slice(from, from + o.batchSize);
+        const pixels = await Promise.all(batchFiles.map(decode));
+        const input = new Float32Array(batchFiles.length * imageSize);
+        pixels.forEach((p, i) => normaliser.normalise(p, 0, imageSize, input, i * imageSize));
+        const predictions = await predictBatch(model, meta.classes, input, [batchFiles.length, settings.size, settings.size, settings.channels], k);
+        batchFiles.forEach((file, i) => out.push({ file, ...predictions[i]! }));
+      }
+    } finally {
+      await jpegs?.close();
     }
     return out;
   } finally {

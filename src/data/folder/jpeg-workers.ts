@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { DecodeSettings, Probe } from './decode.js';
+import { decodeImage, firstLine, type DecodeSettings, type Probe } from './decode.js';
 import type { JpegReply, JpegRequest } from './jpeg-worker.js';
 
 type Header = Exclude<Probe, { error: string }>;
@@ -20,6 +20,24 @@ const skiaMaxPixels = 512 * 512;
 export const skiaDecodes = (p: Header) => p.format === 'jpeg' && (p.space === 'srgb' || p.space === 'b-w') && p.width * p.height <= skiaMaxPixels;
 
 interface Pending { path: string; worker: Worker; resolve(pixels: Uint8Array | undefined): void; reject(err: Error): void }
+
+/**
+ * One file decoded as the folder loader decodes it, so that `predict` sees the pixels training
+ * saw: a small JPEG by Skia (`jpegs()` gives the threads, started on first use), anything else
+ * and anything Skia hands back by sharp. A file sharp cannot decode is an `error`; threads that
+ * stopped reject.
+ */
+export async function decodeFile(path: string, header: Header, settings: DecodeSettings, jpegs: () => JpegDecoders): Promise<{ pixels: Uint8Array } | { error: string }> {
+  if (skiaDecodes(header)) {
+    const pixels = await jpegs().decode(path, header);
+    if (pixels) return { pixels };
+  }
+  try {
+    return { pixels: await decodeImage(path, settings) };
+  } catch (err) {
+    return { error: firstLine(err) };
+  }
+}
 
 /** The worker threads of one load, all decoding to the same settings; close them when the load ends. */
 export class JpegDecoders {

@@ -12,8 +12,8 @@ import { msg, setting, UserError } from '../../core/errors.js';
 import { recipeSidesFor } from '../augment.js';
 import type { DatasetInfo, ImageSet } from '../datasets.js';
 import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
-import { decodeImage, defaultResize, firstLine, probeImage, type DecodeSettings, type Probe } from './decode.js';
-import { JpegDecoders, skiaDecodes } from './jpeg-workers.js';
+import { defaultResize, probeImage, type DecodeSettings, type Probe } from './decode.js';
+import { JpegDecoders, decodeFile } from './jpeg-workers.js';
 import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
 
 export interface FolderLoadOptions extends ScanOptions {
@@ -151,15 +151,7 @@ export async function loadImageFolder(folder: string, o: FolderLoadOptions = {})
     const hit = known?.entries.get(fileKey(f));
     if (hit) return hit.offset >= 0 ? { pixels: known!.blob.subarray(hit.offset, hit.offset + recordBytes) } : { error: hit.value ?? 'cannot be decoded' };
     decoded++;
-    if (skiaDecodes(probe)) {
-      const pixels = await (jpegs ??= new JpegDecoders(settings)).decode(f.path, probe);
-      if (pixels) return { pixels };
-    }
-    try {
-      return { pixels: await decodeImage(f.path, settings) };
-    } catch (err) {
-      return { error: firstLine(err) };
-    }
+    return decodeFile(f.path, probe, settings, () => (jpegs ??= new JpegDecoders(settings)));
   }, (d) => o.onProgress?.('decoding', d, all.length)).finally(() => jpegs?.close());
   if (!unchanged(known)) await writeCache(pixelFile, all.map((f, i) => ({ key: fileKey(f), value: results[i]!.error ?? null, ...(results[i]!.pixels ? { record: results[i]!.pixels } : {}) })), recordBytes);
 
