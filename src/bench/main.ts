@@ -1,23 +1,25 @@
 /**
  * @file `npm run bench [-- engine|data]`: kilosecond against its peer on this machine.
  *
- * engine (default): ResNet-9 training images/s and peak RSS for the configurations of issue 2,
- * ours and PyTorch's, each in a fresh process (so peak RSS is per run), and the ratio. The
- * machine's load is printed before and after: a run beside another heavy process is void.
+ * engine (default): training images/s and peak RSS, ours and PyTorch's, each in a fresh process
+ * (so peak RSS is per run), and the ratio: ResNet-9 in the configurations of issue 2, then the
+ * fast recipe's airbench network at its batch of 1024. The machine's load is printed before and
+ * after: a run beside another heavy process is void.
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { runTorchTrainStep, torchAvailable } from './peers.js';
+import { runTorchFastStep, runTorchTrainStep, torchAvailable } from './peers.js';
 import type { EngineBenchResult } from './engine.js';
-import { recipe } from '../train/trainer.js';
+import { fastRecipe, recipe } from '../train/trainer.js';
+import type { RecipeName } from '../train/recipes.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const sharedDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
 
-function ours(backend: string, width: number, batchSize: number, steps: number): EngineBenchResult {
-  const out = execFileSync(process.execPath, [cli, 'bench', 'engine', '--backend', backend, '--width', String(width),
+function ours(backend: string, name: RecipeName, width: number, batchSize: number, steps: number): EngineBenchResult {
+  const out = execFileSync(process.execPath, [cli, 'bench', 'engine', '--backend', backend, '--recipe', name, '--width', String(width),
     '--batch-size', String(batchSize), '--steps', String(steps), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as EngineBenchResult;
@@ -26,27 +28,29 @@ function ours(backend: string, width: number, batchSize: number, steps: number):
 function engine(args: string[]): void {
   const backend = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : recipe.backend;
   const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : 5;
-  // The recipe, then a quarter of its batch, then a quarter of its width.
+  // The recipe, then a quarter of its batch, then a quarter of its width; then the fast recipe.
   const configs = [
-    { width: recipe.width, batchSize: recipe.batchSize },
-    { width: recipe.width, batchSize: recipe.batchSize / 4 },
-    { width: recipe.width / 4, batchSize: recipe.batchSize },
-  ];
+    { recipe: 'dawnbench', width: recipe.width, batchSize: recipe.batchSize },
+    { recipe: 'dawnbench', width: recipe.width, batchSize: recipe.batchSize / 4 },
+    { recipe: 'dawnbench', width: recipe.width / 4, batchSize: recipe.batchSize },
+    { recipe: 'fast', width: fastRecipe.width, batchSize: fastRecipe.batchSize },
+  ] as const;
   const haveTorch = torchAvailable();
   if (!haveTorch) console.log('PyTorch (Debian python3-torch) not found at /usr/bin/python3: ours only.');
   console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: string[] = [];
   for (const c of configs) {
-    const k = ours(backend, c.width, c.batchSize, steps);
-    const t = haveTorch ? runTorchTrainStep(sharedDir, c.width, c.batchSize, steps) : undefined;
+    const k = ours(backend, c.recipe, c.width, c.batchSize, steps);
+    const peer = c.recipe === 'fast' ? () => runTorchFastStep(steps) : () => runTorchTrainStep(sharedDir, c.width, c.batchSize, steps);
+    const t = haveTorch ? peer() : undefined;
     const ratio = t ? (k.train_img_s / t.train_img_s).toFixed(2) : '-';
-    rows.push(`| ${c.width} | ${c.batchSize} | ${k.train_img_s.toFixed(1)} | ${t ? t.train_img_s.toFixed(1) : '-'} | ${ratio}x | ` +
+    rows.push(`| ${c.recipe} | ${c.width} | ${c.batchSize} | ${k.train_img_s.toFixed(1)} | ${t ? t.train_img_s.toFixed(1) : '-'} | ${ratio}x | ` +
       `${k.peak_rss_mb.toFixed(0)} | ${t ? t.peak_rss_mb.toFixed(0) : '-'} |`);
     console.log(JSON.stringify({ config: c, kilosecond: k, pytorch: t ?? null }));
   }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`\n| width | batch | kilosecond ${backend} img/s | PyTorch img/s | ratio | kilosecond peak RSS MB | PyTorch peak RSS MB |`);
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(`\n| recipe | width | batch | kilosecond ${backend} img/s | PyTorch img/s | ratio | kilosecond peak RSS MB | PyTorch peak RSS MB |`);
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 

@@ -4,7 +4,7 @@ synthetic data, the peer of our own airbench step.
 
 usage: /usr/bin/python3 src/bench/cpu/fast_torch.py [--batch 1024] [--channels 3] [--size 32]
            [--widths 64,256,256] [--steps 10] [--warmup 2] [--threads N] [--lr 11.5] [--wd 0.0153]
-Prints one JSON line: {"median_step_seconds", "images_per_second", "torch", "threads"}.
+Prints one JSON line: {"median_step_seconds", "images_per_second", "peak_rss_mb", "torch", "threads"}.
 
 The network is scripts/airbench_reference.py's AirbenchNet, its whitening weight computed from the
 synthetic batch and frozen. Float32, channels_last, oneDNN, torch.set_num_threads(os.cpu_count())
@@ -19,7 +19,7 @@ WARMUP untimed ones.
 The allocator matters as for ResNet-9 (shared/DESIGN.md §4): unless MALLOC_MMAP_MAX_ is already
 set, the script re-executes itself with MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000.
 Check `uptime` before and after: a run beside another heavy process is void."""
-import argparse, json, os, statistics, sys, time
+import argparse, json, os, resource, statistics, sys, time
 
 if 'MALLOC_MMAP_MAX_' not in os.environ:  # glibc reads these at start-up only
     os.environ.update(MALLOC_MMAP_MAX_='0', MALLOC_TRIM_THRESHOLD_='100000000000')
@@ -87,6 +87,7 @@ def main():
         t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
     median = statistics.median(times)
     print(json.dumps({'median_step_seconds': median, 'images_per_second': a.batch / median,
+                      'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       'torch': torch.__version__, 'threads': torch.get_num_threads()}))
 
 
