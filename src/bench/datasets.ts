@@ -19,6 +19,7 @@ import { datasetComparison, type RunHistory } from '../report/curves.js';
 import { writeReport, type Figure } from '../report/html.js';
 import { type ResultRow, resultsTableJson, resultsTableMarkdown } from '../report/results-table.js';
 import type { TrainConfig, TrainHooks } from '../train/trainer.js';
+import { recipes } from '../train/recipes.js';
 import type { FinishedRun } from './finished-run.js';
 import { trainOrReuse, type ReuseHooks } from './train-or-reuse.js';
 
@@ -66,7 +67,7 @@ async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOpti
       const e = await explainCheckpoints({ checkpoints, backend, info, test: test!, images: o.gradcamImages ?? defaultExplainImages, seed: o.config.seed });
       await writeFileAtomic(join(o.out, `${r.dataset}-gradcam.png`), e.figure);
       figures.push({
-        caption: `${r.dataset}: Grad-CAM of layer3 for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
+        caption: `${r.dataset}: Grad-CAM of the last feature maps for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
         png: e.figure,
       });
     }
@@ -109,7 +110,8 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
     r.augmented.history,
     ...(r.plain ? [{ ...r.plain.history, name: `${r.dataset}, no augmentation` }] : []),
   ]);
-  if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, 'ResNet-9, DAWNBench recipe'));
+  const chosen = recipes[o.config.recipe];
+  if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, `${chosen.networkName}, ${chosen.name} recipe`));
   await writeReport(o.out, {
     title: o.title ?? 'kilosecond: are 1000 seconds enough to train?',
     createdAt: new Date().toISOString(),
