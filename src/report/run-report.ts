@@ -37,7 +37,7 @@ export async function runGradcam(result: TrainResult, images = 10): Promise<Figu
       checkpoints: [{ path: result.checkpoint, name: result.info.name }], backend, info: result.info, test: result.test,
       images: Math.min(images, result.test.count), seed: result.config.seed,
     });
-    return { caption: 'Grad-CAM of layer3 for the predicted class: where the final model looks', png: e.figure };
+    return { caption: 'Grad-CAM of the last feature maps for the predicted class: where the final model looks', png: e.figure };
   } finally {
     backend.dispose();
   }
