@@ -10,13 +10,22 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
-import { runTorchFastStep, runTorchTrainStep, torchAvailable } from './peers.js';
+import { type TorchResult, debianPython, runTorchTrainStep, torchAvailable } from './peers.js';
 import type { EngineBenchResult } from './engine.js';
 import { fastRecipe, recipe } from '../train/trainer.js';
 import type { RecipeName } from '../train/recipes.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const sharedDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
+
+/** The fast recipe's step in PyTorch (src/bench/cpu/fast_torch.py, the airbench network), at batch 1024. */
+function runTorchFastStep(steps: number): TorchResult {
+  const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'bench', 'cpu', 'fast_torch.py');
+  const out = execFileSync(debianPython, [script, '--steps', String(steps)], { encoding: 'utf8' });
+  const lines = out.trim().split('\n');
+  const r = JSON.parse(lines[lines.length - 1]) as { images_per_second: number; peak_rss_mb: number };
+  return { train_img_s: r.images_per_second, peak_rss_mb: r.peak_rss_mb };
+}
 
 function ours(backend: string, name: RecipeName, width: number, batchSize: number, steps: number): EngineBenchResult {
   const out = execFileSync(process.execPath, [cli, 'bench', 'engine', '--backend', backend, '--recipe', name, '--width', String(width),

@@ -5,11 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
 /** Debian's interpreter, not whatever python3 is first on the PATH (it may lack torch). */
-const debianPython = '/usr/bin/python3';
+export const debianPython = '/usr/bin/python3';
 
 export function torchAvailable(): boolean {
   if (!existsSync(debianPython)) return false;
@@ -24,15 +23,6 @@ export function torchAvailable(): boolean {
 export interface TorchResult {
   train_img_s: number;
   peak_rss_mb: number;
-}
-
-/** The fast recipe's step in PyTorch (src/bench/cpu/fast_torch.py, the airbench network), at batch 1024. */
-export function runTorchFastStep(steps: number): TorchResult {
-  const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'bench', 'cpu', 'fast_torch.py');
-  const out = execFileSync(debianPython, [script, '--steps', String(steps)], { encoding: 'utf8' });
-  const lines = out.trim().split('\n');
-  const r = JSON.parse(lines[lines.length - 1]) as { images_per_second: number; peak_rss_mb: number };
-  return { train_img_s: r.images_per_second, peak_rss_mb: r.peak_rss_mb };
 }
 
 export function runTorchTrainStep(sharedDir: string, width: number, batchSize: number, steps: number): TorchResult {
