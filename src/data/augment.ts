@@ -85,7 +85,7 @@ export function validateAugment(cfg: AugmentConfig, height: number, width: numbe
  * The source index of padded position i in 0..n-1 terms: numpy's 'reflect' (the edge pixel is not
  * repeated: -1 maps to 1, n maps to n - 2), or -1 (a zero pixel) outside the image in 'zero' mode.
  */
-function sourceIndex(i: number, n: number, mode: PadMode): number {
+export function sourceIndex(i: number, n: number, mode: PadMode): number {
   if (i >= 0 && i < n) return i;
   if (mode === 'zero') return -1;
   return i < 0 ? -i : 2 * (n - 1) - i;

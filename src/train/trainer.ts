@@ -269,8 +269,8 @@ export async function train(
         maxEpochs: config.epochs,
         minEpochs: 8,
         reserveSeconds: 15,
-        // Beyond the last epoch's own pass: test-time augmentation's other views, and the confusion matrix's pass.
-        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta)).length - 1 + 1,
+        // Beyond the last epoch's own pass: test-time augmentation's other views (all but one), and the confusion matrix's pass.
+        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta)).length,
       });
       if (!plan) {
         const fastest = Math.min(...measurements.map((m) => m.stepSeconds));

@@ -5,6 +5,7 @@
  * down-right (reflect padding), with half the weight: views x, flip(x) at 1/4 each and the four
  * shifted ones at 1/8.
  */
+import { sourceIndex } from '../data/augment.js';
 import type { Architecture } from '../nn/network.js';
 
 export type TestTimeAugmentation = 'none' | 'mirror' | 'mirror-translate';
@@ -66,13 +67,6 @@ export function mirror({ data, n, h, w, c }: HostImages): Float32Array {
   return out;
 }
 
-/** Reflect index i into 0..size-1 (PyTorch's 'reflect' padding: the edge is not repeated). */
-function reflect(i: number, size: number): number {
-  if (i < 0) return -i;
-  if (i >= size) return 2 * (size - 1) - i;
-  return i;
-}
-
 /**
  * The images moved by `d` pixels along both axes, the uncovered border reflected: out(y, x) =
  * in(y + d, x + d). `d = -1` is airbench's crop at (0, 0) of the 1-pixel reflect-padded image,
@@ -82,9 +76,9 @@ export function shift({ data, n, h, w, c }: HostImages, d: number): Float32Array
   const out = new Float32Array(data.length);
   for (let i = 0; i < n; i++) {
     for (let y = 0; y < h; y++) {
-      const sy = reflect(y + d, h);
+      const sy = sourceIndex(y + d, h, 'reflect');
       for (let x = 0; x < w; x++) {
-        const sx = reflect(x + d, w);
+        const sx = sourceIndex(x + d, w, 'reflect');
         const dst = ((i * h + y) * w + x) * c;
         const src = ((i * h + sy) * w + sx) * c;
         for (let ch = 0; ch < c; ch++) out[dst + ch] = data[src + ch]!;
