@@ -20,7 +20,9 @@
     },
     {
       'target_name': 'kilosecond',
-      'sources': ['native/addon.cc', 'native/dispatch.cc', 'native/runtime.cc'],
+      'sources': ['native/addon.cc', 'native/dispatch.cc', 'native/jpeg.cc', 'native/runtime.cc'],
+      # libjpeg is opened at run time (native/jpeg.cc), so the addon loads on machines without it.
+      'libraries': ['-ldl'],
       'dependencies': [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
         'kernels_scalar',

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "jpeg.h"
 #include "kernels.h"
 #include "runtime_impl.h"
 
@@ -383,6 +384,8 @@ Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Context", ks::Context::Define(env));
   exports.Set("supportedIsas", Napi::Function::New(env, ks::SupportedIsas));
+  exports.Set("jpegAvailable", Napi::Function::New(env, ks::JpegAvailable));
+  exports.Set("readJpegs", Napi::Function::New(env, ks::ReadJpegsBinding));
   return exports;
 }
 

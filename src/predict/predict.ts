@@ -10,8 +10,8 @@ import { UserError } from '../core/errors.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
-import { defaultResize, probeImage, type DecodeSettings } from '../data/folder/decode.js';
-import { JpegDecoders, decodeFile } from '../data/folder/jpeg-workers.js';
+import { defaultResize, type DecodeSettings } from '../data/folder/decode.js';
+import { decodeFiles, readHeaders } from '../data/folder/decode-files.js';
 import { imageExtensions, isImageName } from '../data/folder/scan.js';
 import type { Network } from '../nn/network.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
@@ -61,6 +61,8 @@ function decodeSettingsOf(meta: CheckpointMeta): DecodeSettings {
   return { size: h, channels: meta.inChannels, resize: meta.resize ?? defaultResize };
 }
 
+const cannotDecode = (file: string, r: { error: string }) => new UserError(`${file}: cannot be decoded as an image (${r.error})`);
+
 function softmax(logits: Float32Array): number[] {
   const max = Math.max(...logits);
   const e = [...logits].map((v) => Math.exp(v - max));
@@ -77,25 +79,26 @@ export async function predictFiles(modelPath: string, files: readonly string[], 
     const imageSize = settings.size * settings.size * settings.channels;
     const k = Math.min(o.topK, meta.classes.length);
     const out: Prediction[] = [];
-    // Decoded exactly as the folder loader decodes training images (small JPEGs by Skia).
-    let jpegs: JpegDecoders | undefined;
-    const decode = async (f: string): Promise<Uint8Array> => {
-      const header = await probeImage(f);
-      const r = 'error' in header ? header : await decodeFile(f, header, settings, () => (jpegs ??= new JpegDecoders(settings)));
-      if ('error' in r) throw new UserError(`${f}: cannot be decoded as an image (${r.error})`);
-      return r.pixels;
+    // Decoded exactly as the folder loader decodes training images.
+    const decode = async (batch: readonly string[]): Promise<Uint8Array[]> => {
+      const headers = await readHeaders(batch);
+      const decoded = await decodeFiles(batch.map((path, i) => {
+        const header = headers[i]!;
+        if ('error' in header) throw cannotDecode(path, header);
+        return { path, header };
+      }), settings);
+      return decoded.map((r, i) => {
+        if ('error' in r) throw cannotDecode(batch[i]!, r);
+        return r.pixels;
+      });
     };
-    try {
-      for (let from = 0; from < files.length; from += o.batchSize) {
-        const batchFiles = files.slice(from, from + o.batchSize);
-        const pixels = await Promise.all(batchFiles.map(decode));
-        const input = new Float32Array(batchFiles.length * imageSize);
-        pixels.forEach((p, i) => normaliser.normalise(p, 0, imageSize, input, i * imageSize));
-        const predictions = await predictBatch(model, meta.classes, input, [batchFiles.length, settings.size, settings.size, settings.channels], k);
-        batchFiles.forEach((file, i) => out.push({ file, ...predictions[i]! }));
-      }
-    } finally {
-      await jpegs?.close();
+    for (let from = 0; from < files.length; from += o.batchSize) {
+      const batchFiles = files.slice(from, from + o.batchSize);
+      const pixels = await decode(batchFiles);
+      const input = new Float32Array(batchFiles.length * imageSize);
+      pixels.forEach((p, i) => normaliser.normalise(p, 0, imageSize, input, i * imageSize));
+      const predictions = await predictBatch(model, meta.classes, input, [batchFiles.length, settings.size, settings.size, settings.channels], k);
+      batchFiles.forEach((file, i) => out.push({ file, ...predictions[i]! }));
     }
     return out;
   } finally {

@@ -1,6 +1,7 @@
 /**
- * @file Loads the native addon and types its surface. Only this folder touches the addon;
- * everything else sees a `Backend`.
+ * @file Loads the native addon and types its surface. Only this folder touches the addon:
+ * everything else sees a `Backend`, or, for the JPEG decoder the addon also carries
+ * (native/jpeg.cc, used by src/data/folder), `jpegReader()`.
  *
  * node-gyp-build finds the addon: `build/Release/kilosecond.node` when there is one (built from
  * source: by `npm ci` in a checkout, or by the install script where no prebuild fits), else the
@@ -48,10 +49,32 @@ export interface NativeDeclaration {
   params: Array<{ name: string; kind: ParamKind }>;
 }
 
-interface NativeAddon {
+/**
+ * The addon's JPEG decoder (native/jpeg.cc): per file, `headers` holds [decoded, width, height,
+ * components, orientation] as stored (decoded 0: leave the file to sharp) and `pixels` its
+ * `size` x `size` x `channels` record; `size` 0 reads the headers only.
+ */
+export interface JpegReader {
+  readJpegs(paths: readonly string[], size: number, channels: 1 | 3, stretch: boolean): Promise<{ headers: Int32Array; pixels: Uint8Array }>;
+}
+
+interface NativeAddon extends JpegReader {
   Context: new (threads: number, isa: string, conv: ConvAlgorithm, declarations: NativeDeclaration[]) => NativeContext;
   /** The ISAs this CPU runs, best first. */
   supportedIsas(): Isa[];
+  /** Whether the system's libjpeg opened, so that readJpegs decodes anything. */
+  jpegAvailable(): boolean;
+}
+
+/** The addon's JPEG decoder, or undefined where there is no addon or no system libjpeg (sharp decodes every file then). */
+export function jpegReader(): JpegReader | undefined {
+  try {
+    const a = loadAddon();
+    return a.jpegAvailable() ? a : undefined;
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 /** conv3x3BackwardData -> conv3x3_backward_data: the C++ name of a kernel. */

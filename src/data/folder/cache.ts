@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
-import { decoderVersion } from './decode.js';
+import { decoderVersion, type ReadOptions } from './decode-files.js';
 import type { ImageFile } from './scan.js';
 
 const version = 1;
@@ -23,9 +23,9 @@ export function defaultCacheDir(): string {
   return join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kilosecond', 'folders');
 }
 
-/** The cache file for one folder, one set of settings (`what` names them, e.g. "32x32x3-crop") and the decoders of this version. */
-export function cachePath(cacheDir: string, root: string, what: string): string {
-  const id = createHash('sha256').update(`${root}\u0000${what}\u0000${decoderVersion}`).digest('hex').slice(0, 24);
+/** The cache file for one folder, one set of settings (`what` names them, e.g. "32x32x3-crop") and the decoders `o` chooses. */
+export function cachePath(cacheDir: string, root: string, what: string, o: ReadOptions = {}): string {
+  const id = createHash('sha256').update(`${root}\u0000${what}\u0000${decoderVersion(o)}`).digest('hex').slice(0, 24);
   return join(cacheDir, `${id}-${what}.bin`);
 }
 

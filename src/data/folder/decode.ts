@@ -2,9 +2,9 @@
  * @file Decoding and resizing one image file with sharp (libvips, shipped inside its npm
  * packages): PNG, JPEG, WebP, GIF (first frame), TIFF and AVIF, of any size and mode. JPEGs are
  * shrunk while they are decoded, so a large photo never needs its full size in memory, and an
- * image above `maxPixels` is refused from its header alone. The folder loader decodes small
- * JPEGs with Skia instead (jpeg-workers.ts), which costs less per file; sharp still reads every
- * header.
+ * image above `maxPixels` is refused from its header alone. Where the addon's libjpeg path is
+ * there, the folder loader and `predict` read and decode JPEGs with it instead (decode-files.ts),
+ * which costs far less per file; sharp takes everything else.
  */
 import sharp from 'sharp';
 
@@ -21,13 +21,8 @@ export interface DecodeSettings {
 export const defaultResize: DecodeSettings['resize'] = 'crop';
 
 /** What the header says (the size as shown, after EXIF orientation), or why the file is not a decodable image. */
-export type Probe = { width: number; height: number; grey: boolean; format: string; space: string } | { error: string };
-
-/**
- * Names the decoders that make a folder's pixels; the decode cache is keyed by it, so that pixels
- * from an older decoder are never mixed with new ones. Change it whenever a file's pixels change.
- */
-export const decoderVersion = 'sharp+skia-jpeg-1';
+export type Probe = Header | { error: string };
+export interface Header { width: number; height: number; grey: boolean; format: string; space: string }
 
 /** Larger images are refused by name rather than decoded (a 20000x20000 scan). */
 const maxPixels = 100_000_000;
@@ -35,14 +30,19 @@ const maxPixels = 100_000_000;
 // Errors on damaged data rather than decoding what is left of it (a truncated JPEG).
 const inputOptions = { failOn: 'error', limitInputPixels: maxPixels, animated: false } as const;
 
+/** What a header's stored size, channels and EXIF orientation make of a file, whichever decoder read them. */
+export function headerProbe(h: { width: number; height: number; channels: number; orientation: number; format: string; space: string }): Probe {
+  if (!h.width || !h.height) return { error: 'no image size in its header' };
+  if (h.width * h.height > maxPixels) return { error: `${h.width}x${h.height} is above the ${maxPixels / 1e6} megapixel limit; shrink it or leave it out` };
+  // Greyscale: one channel, or one with alpha; EXIF orientation may swap the sides.
+  const swapped = h.orientation >= 5;
+  return { width: swapped ? h.height : h.width, height: swapped ? h.width : h.height, grey: h.channels <= 2, format: h.format, space: h.space };
+}
+
 export async function probeImage(path: string): Promise<Probe> {
   try {
     const m = await sharp(path, inputOptions).metadata();
-    if (!m.width || !m.height) return { error: 'no image size in its header' };
-    if (m.width * m.height > maxPixels) return { error: `${m.width}x${m.height} is above the ${maxPixels / 1e6} megapixel limit; shrink it or leave it out` };
-    // Greyscale: one channel, or one with alpha; EXIF orientation may swap the sides.
-    const swapped = (m.orientation ?? 1) >= 5;
-    return { width: swapped ? m.height : m.width, height: swapped ? m.width : m.height, grey: (m.channels ?? 3) <= 2, format: m.format ?? '', space: m.space ?? '' };
+    return headerProbe({ width: m.width ?? 0, height: m.height ?? 0, channels: m.channels ?? 3, orientation: m.orientation ?? 1, format: m.format ?? '', space: m.space ?? '' });
   } catch (err) {
     return { error: firstLine(err) };
   }

@@ -1,22 +1,21 @@
 /**
  * @file A folder of images loaded as a dataset: scanned (scan.ts), each header read, the input
- * size and channels decided, every image decoded and resized on all cores (decode.ts; small JPEGs
- * in Skia worker threads, jpeg-workers.ts) through the decode cache (cache.ts), then the training
+ * size and channels decided, every image decoded and resized on all cores (decode-files.ts: JPEGs
+ * by the addon's libjpeg path, the rest by sharp) through the decode cache (cache.ts), then the training
  * split's per-channel mean and std computed, so that the checkpoint can record the preprocessing
  * exactly.
  */
 import { mkdir } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { msg, setting, UserError } from '../../core/errors.js';
 import { recipeSidesFor } from '../augment.js';
 import type { DatasetInfo, ImageSet } from '../datasets.js';
 import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
-import { defaultResize, probeImage, type DecodeSettings, type Probe } from './decode.js';
-import { JpegDecoders, decodeFile } from './jpeg-workers.js';
+import { defaultResize, type DecodeSettings, type Probe } from './decode.js';
+import { decodeFiles, readHeaders, type Decoded, type ReadOptions } from './decode-files.js';
 import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
 
-export interface FolderLoadOptions extends ScanOptions {
+export interface FolderLoadOptions extends ScanOptions, ReadOptions {
   /** Side of the square input; default: the images' own size when they all share one no larger than 64, else 32. */
   imageSize?: number;
   /** Default: 1 when every image is greyscale, else 3. */
@@ -47,30 +46,6 @@ const largestSide = 512;
 /** The input side unless told otherwise, when the images do not all share one of at most `largestOwnSide`. */
 export const defaultSide = 32;
 export const largestOwnSide = 64;
-
-/** Runs `work` on every item, `parallel` at a time, in any order; results in item order. The first failure stops it. */
-async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (item: T, index: number) => Promise<R>, onDone: (done: number) => void): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await work(items[i]!, i);
-      } catch (err) {
-        next = items.length; // the other workers start nothing more
-        throw err;
-      }
-      onDone(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
-  return results;
-}
-
-/** libvips and Skia decode on their own threads: a few images in flight per core keep them all busy. */
-const inFlight = () => 4 * availableParallelism();
 
 function badImagesError(root: string, bad: readonly BadImage[]): UserError {
   const shown = bad.slice(0, 20).map((b) => `  ${b.path}: ${b.error}`);
@@ -131,33 +106,42 @@ export async function loadImageFolder(folder: string, o: FolderLoadOptions = {})
   await mkdir(cacheDir, { recursive: true });
 
   // Headers first: they decide the input size and channels.
-  const probeFile = cachePath(cacheDir, root, 'headers');
+  const probeFile = cachePath(cacheDir, root, 'headers', o);
   const knownProbes = await readCache<Probe>(probeFile);
-  const probes = await mapParallel(all, inFlight(), async (f) => knownProbes?.entries.get(fileKey(f))?.value ?? probeImage(f.path), (d) => o.onProgress?.('reading headers', d, all.length));
+  const unread = all.filter((f) => !knownProbes?.entries.has(fileKey(f)));
+  const known = all.length - unread.length;
+  const read = await readHeaders(unread.map((f) => f.path), (d) => o.onProgress?.('reading headers', known + d, all.length), o);
+  const readNow = new Map(unread.map((f, k) => [fileKey(f), read[k]!]));
+  const probes = all.map((f) => knownProbes?.entries.get(fileKey(f))?.value ?? readNow.get(fileKey(f))!);
   const unchanged = (cache: { entries: Map<string, unknown> } | undefined) => cache !== undefined && cache.entries.size === all.length && all.every((f) => cache.entries.has(fileKey(f)));
   if (!unchanged(knownProbes)) await writeCache(probeFile, all.map((f, i) => ({ key: fileKey(f), value: probes[i]! })), 0);
   const settings = decideSettings(probes, o);
 
   const what = `${settings.size}x${settings.size}x${settings.channels}-${settings.resize}`;
-  const pixelFile = cachePath(cacheDir, root, what);
-  const known = await readCache<string | null>(pixelFile);
+  const pixelFile = cachePath(cacheDir, root, what, o);
+  const cached = await readCache<string | null>(pixelFile);
   const recordBytes = settings.size * settings.size * settings.channels;
-  let decoded = 0;
-  // Started by the first JPEG not in the cache; stopped however the load ends.
-  let jpegs: JpegDecoders | undefined;
-  const results = await mapParallel(all, inFlight(), async (f, i): Promise<{ pixels?: Uint8Array; error?: string }> => {
+  const todo = all.flatMap((f, i) => {
+    const header = probes[i]!;
+    return 'error' in header || cached?.entries.has(fileKey(f)) ? [] : [{ index: i, path: f.path, header }];
+  });
+  const ready = all.length - todo.length;
+  const fresh = await decodeFiles(todo, settings, (d) => o.onProgress?.('decoding', ready + d, all.length), o);
+  const decodedNow = new Map(todo.map((t, k) => [t.index, fresh[k]!]));
+  const results = all.map((f, i): Decoded => {
+    const now = decodedNow.get(i);
+    if (now) return now;
     const probe = probes[i]!;
     if ('error' in probe) return { error: probe.error };
-    const hit = known?.entries.get(fileKey(f));
-    if (hit) return hit.offset >= 0 ? { pixels: known!.blob.subarray(hit.offset, hit.offset + recordBytes) } : { error: hit.value ?? 'cannot be decoded' };
-    decoded++;
-    return decodeFile(f.path, probe, settings, () => (jpegs ??= new JpegDecoders(settings)));
-  }, (d) => o.onProgress?.('decoding', d, all.length)).finally(() => jpegs?.close());
-  if (!unchanged(known)) await writeCache(pixelFile, all.map((f, i) => ({ key: fileKey(f), value: results[i]!.error ?? null, ...(results[i]!.pixels ? { record: results[i]!.pixels } : {}) })), recordBytes);
+    const hit = cached!.entries.get(fileKey(f))!;
+    return hit.offset >= 0 ? { pixels: cached!.blob.subarray(hit.offset, hit.offset + recordBytes) } : { error: hit.value ?? 'cannot be decoded' };
+  });
+  const decoded = todo.length;
+  if (!unchanged(cached)) await writeCache(pixelFile, all.map((f, i) => { const r = results[i]!; return { key: fileKey(f), value: 'error' in r ? r.error : null, ...('pixels' in r ? { record: r.pixels } : {}) }; }), recordBytes);
 
-  const bad = all.flatMap((f, i) => (results[i]!.error === undefined ? [] : [{ path: f.path, error: results[i]!.error! }]));
+  const bad = all.flatMap((f, i) => { const r = results[i]!; return 'error' in r ? [{ path: f.path, error: r.error }] : []; });
   if (bad.length > 0 && !o.skipBadImages) throw badImagesError(root, bad);
-  const pixels = new Map(all.flatMap((f, i) => (results[i]!.pixels ? [[fileKey(f), results[i]!.pixels!] as const] : [])));
+  const pixels = new Map(all.flatMap((f, i) => { const r = results[i]!; return 'pixels' in r ? [[fileKey(f), r.pixels] as const] : []; }));
   const train = imageSet(scan.train, pixels, settings);
   const test = imageSet(scan.test, pixels, settings);
   if (train.count === 0 || test.count === 0) throw new UserError(`${root}: no decodable images left in the ${train.count === 0 ? 'training' : 'test'} split`);
