@@ -1,21 +1,22 @@
 /**
  * @file The results table end to end on the real MNIST, at a size that fits a test: the table's
  * row, the combined report with curves and Grad-CAM with and without augmentation, and a second
- * bench that reuses the finished runs instead of training; a run with other settings, or one that
- * stopped early, is not reused.
+ * bench that reuses the finished runs instead of training; a run with other settings, on other
+ * data, or one that stopped early, is not reused. A folder of real MNIST images goes through the
+ * same bench, named by the folder, and an edited folder is trained again.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { augmentFor } from '../data/augment.js';
-import { datasetInfo } from '../data/datasets.js';
+import { loadDataset } from '../data/datasets.js';
+import { writePngFolder } from '../testing/image-folders.js';
 import { decodePng } from '../testing/png-check.js';
 import type { ResultRow } from '../report/results-table.js';
 import { sharedDir } from '../testing/paths.js';
-import { recipe, type TrainConfig } from '../train/trainer.js';
+import { configForData, openRunData, recipe, type TrainConfig } from '../train/trainer.js';
 import { benchDatasets } from './datasets.js';
 import { readFinishedRun } from './finished-run.js';
 
@@ -52,17 +53,49 @@ it('writes the table, the curves and the Grad-CAM grids, then reuses the finishe
   assert.deepEqual(again.rows, first.rows);
 });
 
-it('a finished run with other settings, or one that stopped early, is trained again', async () => {
+it('a finished run with other settings, on other data, or one that stopped early, is trained again', async () => {
   // As the bench asks: what the dataset decides (MNIST's zero padding, Page's sides) filled in.
-  const asked: TrainConfig = { ...config, dataset: 'mnist', out: join(out, 'mnist'), augmentation: augmentFor(config.augmentation, datasetInfo('mnist')) };
-  assert.ok(await readFinishedRun(asked), 'the same settings');
-  assert.ok(await readFinishedRun({ ...asked, dataDir: '/elsewhere', shardsDir: '/other' }), 'where the files are does not matter');
-  assert.equal(await readFinishedRun({ ...asked, seed: 1 }), undefined);
-  assert.equal(await readFinishedRun({ ...asked, augmentation: { ...asked.augmentation, cutout: 0 } }), undefined);
-  assert.equal(await readFinishedRun({ ...asked, out: join(out, 'nothing-here') }), undefined);
+  const settings: TrainConfig = { ...config, dataset: 'mnist', out: join(out, 'mnist') };
+  const data = await openRunData(settings);
+  const asked = configForData(settings, data);
+  const read = (c: TrainConfig, sources = data.sources) => readFinishedRun(c, sources);
+  assert.ok(await read(asked), 'the same settings');
+  assert.ok(await read({ ...asked, dataDir: '/elsewhere', shardsDir: '/other' }), 'where the files are does not matter');
+  assert.equal(await read({ ...asked, seed: 1 }), undefined);
+  assert.equal(await read({ ...asked, augmentation: { ...asked.augmentation, cutout: 0 } }), undefined);
+  assert.equal(await read({ ...asked, out: join(out, 'nothing-here') }), undefined);
+  assert.equal(await read(asked, { ...data.sources, 'train-images-idx3-ubyte.gz': '0'.repeat(32) }), undefined, 'other images');
   const summaryFile = join(asked.out, 'summary.json');
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { interrupted: boolean };
   writeFileSync(summaryFile, JSON.stringify({ ...summary, interrupted: true }));
-  assert.equal(await readFinishedRun(asked), undefined);
+  assert.equal(await read(asked), undefined);
   assert.ok(existsSync(join(asked.out, 'model.safetensors')), 'nothing was deleted');
+});
+
+it('a folder of images is benched by its name, and trained again once a file is removed', { timeout: 10 * 60_000 }, async () => {
+  const { info, test } = await loadDataset('mnist', { dataDir: config.dataDir, split: 'test' });
+  const folder = join(out, 'digits');
+  await writePngFolder(folder, test!, info.classes, 400);
+  const folderBench = (trained: string[], reused: string[]) => benchDatasets({
+    config: { ...config, folder: { cacheDir: join(out, 'cache') } }, out: join(out, 'folder-bench'), datasets: [folder], compareAugmentation: true, gradcamImages: 2,
+    hooks: (run) => ({ onEpoch: () => trained.push(run), onReuse: () => reused.push(run) }),
+  });
+  const trained: string[] = [];
+  const first = await folderBench(trained, []);
+  assert.deepEqual(trained, ['digits', 'digits-no-augmentation']);
+  assert.deepEqual(first.rows.map((r) => [r.dataset, r.status]), [['digits', 'ok'], ['digits, no augmentation', 'ok']]);
+  // 400 images, a tenth held out: the batch is capped so that an epoch still has several steps.
+  const summary = JSON.parse(readFileSync(join(out, 'folder-bench', 'digits', 'summary.json'), 'utf8')) as { config: TrainConfig };
+  assert.ok(summary.config.batchSize < config.batchSize, `batch ${summary.config.batchSize}`);
+  assert.ok(existsSync(join(out, 'folder-bench', 'digits-gradcam.png')));
+  assert.ok(readFileSync(join(out, 'folder-bench', 'report.html'), 'utf8').includes('digits: Grad-CAM'));
+
+  const reused: string[] = [];
+  await folderBench([], reused);
+  assert.deepEqual(reused, ['digits', 'digits-no-augmentation'], 'the same folder and settings: reused, the capped batch included');
+
+  await unlink(join(folder, info.classes[test!.labels[0]!]!, '00000.png'));
+  const retrained: string[] = [];
+  await folderBench(retrained, []);
+  assert.deepEqual(retrained, ['digits', 'digits-no-augmentation'], 'one image fewer is other data');
 });

@@ -3,22 +3,24 @@
  * (width, epochs, accuracy, total time and its phases, images/s), one run folder and report per
  * dataset, and one combined report: the table, the datasets' curves side by side and each
  * dataset's Grad-CAM grid (beside the model trained without augmentation, with
- * `compareAugmentation`). A dataset whose files are not here is a row marked skipped, with the
- * reason; a run that fails is a row marked failed. Finished runs with the same settings are reused.
+ * `compareAugmentation`). A folder of images is a dataset too, named by the folder. A built-in
+ * dataset whose files are not here is a row marked skipped, with the reason; a run that fails is a
+ * row marked failed. Finished runs with the same settings on the same data are reused.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBackend } from '../backends/index.js';
 import { Message, msg, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { datasetInfo, datasetNames, loadDataset, type DatasetName } from '../data/datasets.js';
+import { datasetNames, type DatasetInfo, type ImageSet } from '../data/datasets.js';
+import { datasetRunName } from '../data/open.js';
 import { explainCheckpoints } from '../explain/explain.js';
 import { defaultExplainImages } from '../explain/select.js';
 import { writeChart } from '../report/charts.js';
 import { datasetComparison, type RunHistory } from '../report/curves.js';
 import { writeReport, type Figure } from '../report/html.js';
 import { type ResultRow, resultsTableJson, resultsTableMarkdown } from '../report/results-table.js';
-import type { TrainConfig, TrainHooks } from '../train/trainer.js';
+import { openRunData, type TrainConfig, type TrainHooks } from '../train/trainer.js';
 import { recipes } from '../train/recipes.js';
 import type { FinishedRun } from './finished-run.js';
 import { trainOrReuse, type ReuseHooks } from './train-or-reuse.js';
@@ -27,7 +29,8 @@ export interface DatasetsBenchOptions {
   /** Everything but dataset and out, applied to every dataset. */
   config: Omit<TrainConfig, 'dataset' | 'out'>;
   out: string;
-  datasets?: DatasetName[];
+  /** Built-in dataset names or folders of images (all three built-in datasets when left out). */
+  datasets?: readonly string[];
   hooks?: (run: string) => TrainHooks & ReuseHooks;
   /** Also train each dataset without augmentation and show the two models' Grad-CAM side by side. */
   compareAugmentation?: boolean;
@@ -36,9 +39,9 @@ export interface DatasetsBenchOptions {
   title?: string;
 }
 
-/** A missing dataset is a skip, not a failure: the loader's message says where the files go. */
-function isMissingData(err: UserError, dataset: DatasetName): boolean {
-  return err.message.startsWith(`${dataset}: missing file`);
+/** A built-in dataset's missing files are a skip, not a failure: the loader's message says where the files go. */
+function isMissingData(err: UserError, dataset: string): boolean {
+  return (datasetNames as string[]).includes(dataset) && err.message.startsWith(`${dataset}: missing file`);
 }
 
 /** The first line of a message, its settings kept: a table cell holds one line. */
@@ -48,10 +51,11 @@ function firstLine(err: UserError): Message {
   return new Message([...err.parts.slice(0, end), (err.parts[end] as string).split('\n')[0]!]);
 }
 
-interface DatasetRuns { dataset: DatasetName; augmented: FinishedRun; plain?: FinishedRun }
+/** A dataset's finished runs, with its test set as they were trained on it (an image folder's normalisation included). */
+interface DatasetRuns { name: string; info: DatasetInfo; test: ImageSet; augmented: FinishedRun; plain?: FinishedRun }
 
 /**
- * Each dataset's Grad-CAM grid (also written as <out>/<dataset>-gradcam.png): its model's maps,
+ * Each dataset's Grad-CAM grid (also written as <out>/<name>-gradcam.png): its model's maps,
  * beside the unaugmented model's when there is one.
  */
 async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOptions): Promise<Figure[]> {
@@ -60,14 +64,12 @@ async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOpti
   try {
     const figures: Figure[] = [];
     for (const r of runs) {
-      const info = datasetInfo(r.dataset);
-      const { test } = await loadDataset(r.dataset, { dataDir: o.config.dataDir, verify: o.config.verifyData !== false, split: 'test' });
       const checkpoints = [{ path: r.augmented.checkpoint, name: 'with augmentation' }];
       if (r.plain) checkpoints.push({ path: r.plain.checkpoint, name: 'without augmentation' });
-      const e = await explainCheckpoints({ checkpoints, backend, info, test: test!, images: o.gradcamImages ?? defaultExplainImages, seed: o.config.seed });
-      await writeFileAtomic(join(o.out, `${r.dataset}-gradcam.png`), e.figure);
+      const e = await explainCheckpoints({ checkpoints, backend, info: r.info, test: r.test, images: o.gradcamImages ?? defaultExplainImages, seed: o.config.seed });
+      await writeFileAtomic(join(o.out, `${r.name}-gradcam.png`), e.figure);
       figures.push({
-        caption: `${r.dataset}: Grad-CAM of the last feature maps for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
+        caption: `${r.name}: Grad-CAM of the last feature maps for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
         png: e.figure,
       });
     }
@@ -83,22 +85,26 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
   const failures: Message[] = [];
   const done: DatasetRuns[] = [];
   for (const dataset of o.datasets ?? datasetNames) {
-    const config: TrainConfig = { ...o.config, dataset, out: join(o.out, dataset) };
+    const name = datasetRunName(dataset);
+    const config: TrainConfig = { ...o.config, dataset, out: join(o.out, name) };
     try {
-      const augmented = await trainOrReuse(config, o.hooks?.(dataset) ?? {});
+      const hooks = o.hooks?.(name) ?? {};
+      // Opened once for both runs, and for the Grad-CAM grid.
+      const data = await openRunData(config, hooks);
+      const augmented = await trainOrReuse(config, data, hooks);
       rows.push(augmented.row);
       let plain: FinishedRun | undefined;
       if (o.compareAugmentation) {
-        const name = `${dataset}-no-augmentation`;
-        plain = await trainOrReuse({ ...config, augment: 'none', out: join(o.out, name) }, o.hooks?.(name) ?? {});
-        rows.push({ ...plain.row, dataset: `${dataset}, no augmentation` });
+        const plainName = `${name}-no-augmentation`;
+        plain = await trainOrReuse({ ...config, augment: 'none', out: join(o.out, plainName) }, data, o.hooks?.(plainName) ?? {});
+        rows.push({ ...plain.row, dataset: `${name}, no augmentation` });
       }
-      done.push({ dataset, augmented, ...(plain ? { plain } : {}) });
+      done.push({ name, info: data.info, test: data.test!, augmented, ...(plain ? { plain } : {}) });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       const reason = firstLine(err);
-      rows.push({ dataset, status: isMissingData(err, dataset) ? 'skipped' : 'failed', reason: String(reason) });
-      failures.push(msg`${dataset}: ${reason}`);
+      rows.push({ dataset: name, status: isMissingData(err, dataset) ? 'skipped' : 'failed', reason: String(reason) });
+      failures.push(msg`${name}: ${reason}`);
     }
   }
   const table = resultsTableMarkdown(rows);
@@ -108,7 +114,7 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
   await writeFileAtomic(join(o.out, 'results.json'), resultsTableJson(rows));
   const histories: RunHistory[] = done.flatMap((r) => [
     r.augmented.history,
-    ...(r.plain ? [{ ...r.plain.history, name: `${r.dataset}, no augmentation` }] : []),
+    ...(r.plain ? [{ ...r.plain.history, name: `${r.name}, no augmentation` }] : []),
   ]);
   const chosen = recipes[o.config.recipe];
   if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, `${chosen.networkName}, ${chosen.name} recipe`));

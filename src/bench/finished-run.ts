@@ -67,10 +67,11 @@ export function finishedFromResult(result: TrainResult): FinishedRun {
 }
 
 /**
- * The run in `config.out` when it finished every planned epoch with the settings of `config`
- * (its pad mode resolved); undefined when there is none, it stopped early, or it trained otherwise.
+ * The run in `config.out` when it finished every planned epoch with the settings of `config` (as
+ * configForData resolves them) on the images `sources` names (an edited image folder is another
+ * dataset); undefined when there is none, it stopped early, or it trained otherwise.
  */
-export async function readFinishedRun(config: TrainConfig): Promise<FinishedRun | undefined> {
+export async function readFinishedRun(config: TrainConfig, sources: Record<string, string>): Promise<FinishedRun | undefined> {
   const files = ['summary.json', 'metrics.jsonl', 'model.safetensors'].map((f) => join(config.out, f));
   if (!files.every((f) => existsSync(f))) return undefined;
   let summary: RunSummary;
@@ -83,5 +84,6 @@ export async function readFinishedRun(config: TrainConfig): Promise<FinishedRun 
   }
   const complete = !summary.interrupted && summary.epochs === summary.planned_epochs && records.length === summary.epochs;
   if (!complete || askedSettings(summary.config, config) !== askedSettings(config, config)) return undefined;
+  if (canonical(summary.data_sources) !== canonical(sources)) return undefined;
   return fromSummary(summary, records, files[2]!, false);
 }

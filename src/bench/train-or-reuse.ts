@@ -1,11 +1,12 @@
 /**
  * @file Train a run for a benchmark, or take the finished run already in its folder when it was
- * trained with the same settings: benchmarks of several hour-long runs go on where they stopped.
+ * trained with the same settings on the same data: benchmarks of several hour-long runs go on
+ * where they stopped.
  */
-import { datasetInfo } from '../data/datasets.js';
-import { augmentFor } from '../data/augment.js';
+import { createBackend } from '../backends/index.js';
+import type { OpenedDataset } from '../data/open.js';
 import { writeRunReport } from '../report/run-report.js';
-import { train, type TrainConfig, type TrainHooks } from '../train/trainer.js';
+import { configForData, train, type TrainConfig, type TrainHooks } from '../train/trainer.js';
 import { finishedFromResult, readFinishedRun, type FinishedRun } from './finished-run.js';
 
 export interface ReuseHooks {
@@ -13,14 +14,15 @@ export interface ReuseHooks {
   onReuse?(dir: string): void;
 }
 
-export async function trainOrReuse(config: TrainConfig, hooks: TrainHooks & ReuseHooks = {}): Promise<FinishedRun> {
-  const found = await readFinishedRun({ ...config, augmentation: augmentFor(config.augmentation, datasetInfo(config.dataset)) });
+/** `data` is the dataset as `config` opens it (openRunData): its settings decide what a run trains, and it is trained on as it is. */
+export async function trainOrReuse(config: TrainConfig, data: OpenedDataset, hooks: TrainHooks & ReuseHooks = {}): Promise<FinishedRun> {
+  const found = await readFinishedRun(configForData(config, data), data.sources);
   if (found) {
     hooks.onReuse?.(config.out);
     return found;
   }
   // The bench's own folder: a run there with other settings is replaced.
-  const result = await train({ ...config, overwrite: true }, hooks);
+  const result = await train({ ...config, overwrite: true }, hooks, { createBackend, openData: () => Promise.resolve(data) });
   await writeRunReport(result);
   return finishedFromResult(result);
 }

@@ -87,3 +87,10 @@ test('train: an --out that already holds a model advises --force and --resume wi
   const shown = await complaint(['train'], ['mnist', '--out', run]);
   assert.equal(shown, `kilosecond: ${run} already holds a model (model.safetensors): pass --force to train over it, --resume ${run} to go on with it, or choose another --out\n`);
 });
+
+test('bench explain and bench datasets: a dataset that is neither a name nor a folder says what to give, before training anything', async () => {
+  const missing = join(dir, 'no-such-folder');
+  const expected = `kilosecond: unknown dataset '${missing}': give one of mnist, fashion-mnist, cifar10, or the path of a folder of images (one subfolder per class)\n`;
+  assert.equal(await complaint(['bench', 'explain'], [missing, '--out', out()]), expected);
+  assert.equal(await complaint(['bench', 'datasets'], ['--datasets', `mnist,${missing}`, '--out', out()]), expected);
+});

@@ -2,20 +2,24 @@
  * @file `kilosecond bench …`: the seed's results table (`bench datasets`, the default), the augmentation
  * experiment with Grad-CAM (`bench explain`), and throughput measurements (`bench engine`, `bench data`).
  */
-import { Argument, Option, type Command } from 'commander';
-import { datasetInfo, datasetNames, type DatasetName } from '../data/datasets.js';
+import { Option, type Command } from 'commander';
+import { datasetNames } from '../data/datasets.js';
 import { defaultExplainImages } from '../explain/select.js';
 import { type RecipeName, recipeNames, recipes } from '../train/recipes.js';
 import { recipe, recipeDefaults } from '../train/trainer.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
+import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-options.js';
 import { jsonHooks, terminalHooks } from './train.js';
 
 /** `bench datasets` and `bench explain`: the same table, runs and report, for the datasets asked. */
-async function runBench(o: RecipeFlags & { out: string; images: number }, what: { datasets: DatasetName[]; compareAugmentation: boolean; title?: string }): Promise<void> {
+async function runBench(o: RecipeFlags & FolderFlags & { out: string; images: number }, what: { datasets: string[]; compareAugmentation: boolean; title?: string }): Promise<void> {
+  const { checkDatasetArgument } = await import('../data/open.js');
+  // A mistyped name is a mistake on the command line, not a row of the table.
+  what.datasets.forEach(checkDatasetArgument);
   const { benchDatasets } = await import('../bench/datasets.js');
-  const config = configFromFlags(o);
+  const config = { ...configFromFlags(o), folder: folderFromFlags(o) };
   const { table, rows, failures } = await benchDatasets({
     config,
     out: o.out,
@@ -37,21 +41,21 @@ export function register(program: Command): void {
     .command('datasets', { isDefault: true })
     .description("the seed's table: the recipe on MNIST, Fashion-MNIST and CIFAR-10 (results.md, results.json, a report per dataset)")
     .option('--out <dir>', 'folder for the table, the figure and one run folder per dataset', 'runs/bench')
-    .option('--datasets <names>', 'comma-separated subset', 'mnist,fashion-mnist,cifar10')
+    .option('--datasets <names>', `comma-separated: ${datasetNames.join(', ')}, or folders of images`, datasetNames.join(','))
     .option('--compare-augmentation', "also train each dataset without augmentation, and show both models' Grad-CAM side by side")
     .option('--images <n>', "test images in each dataset's Grad-CAM grid", positiveInt('--images'), defaultExplainImages);
-  addRecipeOptions(datasets).action(async (o: RecipeFlags & { out: string; datasets: string; compareAugmentation?: boolean; images: number }) => {
-    const names = o.datasets.split(',').map((d) => datasetInfo(d.trim()).name as DatasetName);
-    await runBench(o, { datasets: names, compareAugmentation: o.compareAugmentation === true });
+  addFolderOptions(addRecipeOptions(datasets)).action(async (o: RecipeFlags & FolderFlags & { out: string; datasets: string; compareAugmentation?: boolean; images: number }) => {
+    await runBench(o, { datasets: o.datasets.split(',').map((d) => d.trim()), compareAugmentation: o.compareAugmentation === true });
   });
   const augmentation = bench
     .command('explain')
     .description('the closing experiment: train with and without augmentation, then Grad-CAM both side by side in one report')
-    .addArgument(new Argument('<dataset>', 'dataset').choices(datasetNames))
+    .argument('<dataset>', `${datasetNames.join(', ')}, or a folder of images (DIR/<class>/…, or DIR/train/<class>/… with DIR/test/<class>/…)`)
     .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
     .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), defaultExplainImages);
-  addRecipeOptions(augmentation).action(async (dataset: DatasetName, o: RecipeFlags & { out: string; images: number }) => {
-    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe].networkName} look on ${dataset}, with and without augmentation?` });
+  addFolderOptions(addRecipeOptions(augmentation)).action(async (dataset: string, o: RecipeFlags & FolderFlags & { out: string; images: number }) => {
+    const { datasetRunName } = await import('../data/open.js');
+    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe].networkName} look on ${datasetRunName(dataset)}, with and without augmentation?` });
   });
   bench
     .command('data')

@@ -60,7 +60,7 @@ export function addRecipeOptions(command: Command): Command {
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
     .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, then choose width and epochs', positiveNumber('--budget'))
-    .option('--tta', 'test-time augmentation at the final evaluation: mirror images (dawnbench), mirror and 1-pixel shifts (fast, where it is on by default)')
+    .option('--tta', 'test-time augmentation at the final evaluation: mirror images (dawnbench), mirror and 1-pixel shifts (fast, where it is on by default); only the views training used (no mirror with --no-flip)')
     .option('--no-tta', 'no test-time augmentation')
     .option('--recalibrate-bn <batches>', 're-estimate batch-norm statistics over this many un-augmented training batches before the final evaluation (0: off)', wholeNumber('--recalibrate-bn', 1000), recipe.recalibrateBatches);
 }

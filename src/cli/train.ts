@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import cliProgress from 'cli-progress';
-import { basename } from 'node:path';
 import { datasetNames } from '../data/datasets.js';
 import type { TrainConfig, TrainHooks } from '../train/trainer.js';
 import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-options.js';
@@ -22,11 +21,12 @@ export function register(program: Command): void {
     .option('--no-report', 'skip the charts and report.html (the checkpoint, metrics.jsonl and summary.json are still written)');
   addFolderOptions(addRecipeOptions(command)).action(async (dataset: string | undefined, flags: RecipeFlags & FolderFlags & { out?: string; report: boolean; resume?: string; force?: boolean }) => {
     const { train } = await import('../train/trainer.js');
+    const { datasetRunName } = await import('../data/open.js');
     const asked: TrainConfig = {
       ...configFromFlags(flags),
       dataset: dataset ?? '',
       folder: folderFromFlags(flags),
-      out: flags.out ?? `runs/${basename(dataset ?? 'run')}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+      out: flags.out ?? `runs/${dataset === undefined ? 'run' : datasetRunName(dataset)}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
       overwrite: flags.force === true,
     };
     if (flags.resume === undefined && dataset === undefined) throw new UserError('train needs a dataset (mnist, fashion-mnist, cifar10 or a folder of images), or --resume RUN_DIR');

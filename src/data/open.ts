@@ -8,6 +8,7 @@ import { datasetNames, loadDataset, type DatasetInfo, type ImageSet, type LoadOp
 import { loadImageFolder, type FolderLoadOptions, type LoadedFolder } from './folder/load.js';
 import { fileKey } from './folder/cache.js';
 import { createHash } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 
 export interface OpenOptions extends Pick<LoadOptions, 'dataDir' | 'verify' | 'split' | 'download' | 'onProgress'> {
   folder?: FolderLoadOptions;
@@ -25,6 +26,15 @@ export interface OpenedDataset {
 
 export const isBuiltinDataset = (name: string): boolean => (datasetNames as string[]).includes(name);
 
+/** Refuses, saying what to give instead, a dataset argument that is neither a built-in name nor an existing path. */
+export function checkDatasetArgument(dataset: string): void {
+  if (isBuiltinDataset(dataset) || existsSync(dataset)) return;
+  throw new UserError(`unknown dataset '${dataset}': give one of ${datasetNames.join(', ')}, or the path of a folder of images (one subfolder per class)`);
+}
+
+/** A short name for a dataset's runs and files: the built-in name, or the image folder's own name. */
+export const datasetRunName = (dataset: string): string => (isBuiltinDataset(dataset) ? dataset : basename(resolve(dataset)));
+
 /** A digest of every file's path, size and modification time with the decode settings: it changes when any of them does. */
 function folderDigest(f: LoadedFolder): string {
   const h = createHash('md5');
@@ -35,9 +45,7 @@ function folderDigest(f: LoadedFolder): string {
 
 export async function openDataset(dataset: string, o: OpenOptions = {}): Promise<OpenedDataset> {
   if (isBuiltinDataset(dataset)) return loadDataset(dataset, o);
-  if (!existsSync(dataset)) {
-    throw new UserError(`unknown dataset '${dataset}': give one of ${datasetNames.join(', ')}, or the path of a folder of images (one subfolder per class)`);
-  }
+  checkDatasetArgument(dataset);
   const { info, train, test, ...folder } = await loadImageFolder(dataset, o.folder);
   const opened: OpenedDataset = { info, sources: { [`folder:${folder.scan.root}`]: folderDigest({ info, train, test, ...folder }) }, folder };
   if (o.split !== 'test') opened.train = train;

@@ -12,7 +12,7 @@ import { Normaliser } from '../data/batch.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import { gradCam } from '../explain/gradcam.js';
 import type { Network } from '../nn/network.js';
-import { ttaFor } from '../train/tta.js';
+import { trainedViews, ttaFor } from '../train/tta.js';
 import { inferenceBatchSize, predictBatch, type ImagePrediction } from '../predict/predict.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { BatchUploader, evaluate as evaluateTestSet } from '../train/evaluate.js';
@@ -101,7 +101,7 @@ function modelOf(model: Network, meta: CheckpointMeta, release: () => void): Mod
       const uploader = new BatchUploader(model.backend, info);
       const metrics = new DeviceMetrics(model.backend);
       try {
-        return await evaluateTestSet(model, test, info, { batchSize, tta: ttaFor(meta.architecture, o.tta ?? recipe.tta) }, uploader, metrics);
+        return await evaluateTestSet(model, test, info, { batchSize, tta: ttaFor(meta.architecture, o.tta ?? recipe.tta, trainedViews(meta.config)) }, uploader, metrics);
       } finally {
         metrics.dispose();
         uploader.dispose();

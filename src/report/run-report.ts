@@ -7,7 +7,7 @@ import { createBackend } from '../backends/index.js';
 import { explainCheckpoints } from '../explain/explain.js';
 import type { EpochRecord, TrainResult } from '../train/trainer.js';
 import { recipes } from '../train/recipes.js';
-import { ttaFor } from '../train/tta.js';
+import { trainedViews, ttaFor } from '../train/tta.js';
 import { augmentationSampleGrid } from './augmentation-samples.js';
 import { learningRateChart, trainingCurves, type EpochMetrics, type RunHistory } from './curves.js';
 import { writeChart } from './charts.js';
@@ -70,7 +70,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
       backend: result.backendName,
       seed: result.config.seed,
       budget: result.config.budget ?? null,
-      'test-time augmentation (final evaluation)': ttaFor(recipes[result.config.recipe].architecture, result.config.tta),
+      'test-time augmentation (final evaluation)': ttaFor(recipes[result.config.recipe].architecture, result.config.tta, trainedViews(result.config)),
       'budget plan': result.plan?.reason ?? null,
     },
     environment: result.environment,

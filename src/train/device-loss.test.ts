@@ -13,7 +13,7 @@ import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { readSafetensors } from '../nn/safetensors.js';
-import { recipe, train } from './trainer.js';
+import { openRunData, recipe, train } from './trainer.js';
 import { needFashionMnist } from '../testing/needs.js';
 
 const lostMessage = 'WebGPU: the GPU device was lost (test); use `--backend cpu` instead';
@@ -39,7 +39,7 @@ it('a device lost in epoch 2 fails clearly and leaves epoch 1 checkpointed', { t
   const settings = { ...recipe, dataset: 'fashion-mnist' as const, width: 8, epochs: 3, augment: 'none' as const, out, recalibrateBatches: 0 };
 
   await assert.rejects(
-    train(settings, { onEpoch: () => { lost = true; } }, { createBackend: losingBackend }),
+    train(settings, { onEpoch: () => { lost = true; } }, { createBackend: losingBackend, openData: openRunData }),
     (err: unknown) => {
       assert.ok(err instanceof UserError, String(err));
       assert.ok(err.message.startsWith(lostMessage), err.message);

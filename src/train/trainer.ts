@@ -26,7 +26,7 @@ import { createNetwork } from '../nn/create-network.js';
 import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
 import { type RecipeName, fastRate, fastWeightDecay, recipes } from './recipes.js';
-import { ttaFor, viewsOf } from './tta.js';
+import { trainedViews, ttaFor, viewsOf } from './tta.js';
 import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { EventWriter } from './tensorboard.js';
@@ -173,6 +173,8 @@ export interface TrainResult {
   plan?: BudgetPlan;
   /** An image folder's layout, input settings and the files left out. */
   folder?: OpenedDataset['folder'];
+  /** What the images came from (OpenedDataset's sources): a finished run is reused only on the same data. */
+  sources: Record<string, string>;
   /** The final model's test predictions: counts[true class][predicted class] (without test-time augmentation). */
   confusion: number[][];
   interrupted: boolean;
@@ -209,13 +211,30 @@ export function batchSizeFor(asked: number, trainCount: number): number {
 /** Widths the budget planner may choose from when `width` is not given: the recipe's, and narrower. */
 const candidateWidths = [recipe.width, recipe.width / 2, recipe.width / 4];
 
-/** What the trainer gets from outside besides its settings (tests swap in a failing backend). */
+/** A run's dataset, opened as `settings` say: both splits, an image folder split with the run's seed. */
+export function openRunData(settings: TrainConfig, hooks: Pick<TrainHooks, 'onDataProgress'> = {}): Promise<OpenedDataset> {
+  return openDataset(settings.dataset, {
+    dataDir: settings.dataDir, verify: settings.verifyData !== false, split: 'both',
+    folder: { ...settings.folder, seed: settings.seed, ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}) },
+  }).catch(namingVerifyData);
+}
+
+/** The settings as a run on `data` trains with them: what the dataset decides filled in, the batch capped to its training set. */
+export function configForData(settings: TrainConfig, data: OpenedDataset): TrainConfig & { augmentation: AugmentConfig } {
+  return { ...settings, augmentation: augmentFor(settings.augmentation, data.info), batchSize: batchSizeFor(settings.batchSize, data.train!.count) };
+}
+
+/**
+ * What the trainer gets from outside besides its settings: tests swap in a failing backend, and
+ * a bench that opened the dataset already (to see whether a finished run can be reused) hands it over.
+ */
 export interface TrainDependencies {
   createBackend(name: string): Promise<Backend>;
+  openData(settings: TrainConfig, hooks: TrainHooks): Promise<OpenedDataset>;
 }
 
 export async function train(
-  settings: TrainConfig, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend },
+  settings: TrainConfig, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend, openData: openRunData },
 ): Promise<TrainResult> {
   const runStart = performance.now();
   const resumed = settings.resume ? readTrainProgress(settings.out) : undefined;
@@ -228,18 +247,13 @@ export async function train(
   }
   hooks.onPhase?.('loading data');
   let phaseStart = performance.now();
-  const data = await openDataset(settings.dataset, {
-    dataDir: settings.dataDir, verify: settings.verifyData !== false, split: 'both',
-    folder: { ...settings.folder, seed: settings.seed, ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}) },
-  }).catch(namingVerifyData);
+  const data = await deps.openData(settings, hooks);
   const info = data.info;
-  const augmentation = augmentFor(settings.augmentation, info);
   const trainSet = data.train!;
   const testSet = data.test!;
-  const batchSize = batchSizeFor(settings.batchSize, trainSet.count);
-  if (batchSize < settings.batchSize) hooks.onPhase?.(`batch size ${batchSize} instead of ${settings.batchSize}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
-  const config = { ...settings, augmentation, batchSize };
-  validateAugment(augmentation, info.height, info.width);
+  const config = configForData(settings, data);
+  if (config.batchSize < settings.batchSize) hooks.onPhase?.(`batch size ${config.batchSize} instead of ${settings.batchSize}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
+  validateAugment(config.augmentation, info.height, info.width);
   let dataSeconds = since(phaseStart);
   await ensureWritable(config.out);
 
@@ -270,7 +284,7 @@ export async function train(
         minEpochs: 8,
         reserveSeconds: 15,
         // Beyond the last epoch's own pass: test-time augmentation's other views (all but one), and the confusion matrix's pass.
-        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta)).length,
+        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta, trainedViews(config))).length,
       });
       if (!plan) {
         const fastest = Math.min(...measurements.map((m) => m.stepSeconds));
@@ -345,6 +359,7 @@ export async function train(
           learningRates: fit.learningRates,
           plan,
           ...(data.folder ? { folder: data.folder } : {}),
+          sources: data.sources,
           interrupted: fit.interrupted,
           confusion: fit.confusion,
           timings: {
@@ -393,6 +408,7 @@ export function summaryOf(r: TrainResult) {
     data_wait_seconds: r.history.reduce((s, e) => s + e.data_wait_seconds, 0),
     budget_plan: r.plan ?? null,
     folder: r.folder ? folderSummary(r.folder, r.info) : null,
+    data_sources: r.sources,
     per_class_accuracy: classAccuracies(r),
     confusion_matrix: r.confusion,
     config: { ...r.config, width: r.width, epochs: r.plannedEpochs },
@@ -563,7 +579,7 @@ async function fitModel(
         recalibrateBatchNorm(model, uploads());
       }
       // Test-time augmentation at the final evaluation only: it multiplies an evaluation's cost.
-      const tta = last ? ttaFor(model.config.architecture, config.tta) : 'none';
+      const tta = last ? ttaFor(model.config.architecture, config.tta, trainedViews(config)) : 'none';
       const tested = await evaluate(model, test, info, { batchSize: config.evalBatchSize, tta }, uploader, testMetrics);
       const epochEvalSeconds = since(evalStart);
       evalSeconds += epochEvalSeconds;

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
-import { mirror, shift, ttaFor, viewsOf } from './tta.js';
+import { mirror, shift, trainedViews, ttaFor, viewsOf } from './tta.js';
 
 /** Crop at (oy, ox) of the image padded by 1 with reflection (PyTorch's F.pad(..., 'reflect')), written out directly. */
 function paddedCrop(data: Float32Array, h: number, w: number, c: number, oy: number, ox: number): Float32Array {
@@ -32,11 +32,23 @@ it('the shifted views are the crops at (0, 0) and (2, 2) of the 1-pixel reflect-
 });
 
 it('each level weighs its views to a total of one, the first view being the image itself', () => {
-  for (const level of ['none', 'mirror', 'mirror-translate'] as const) {
+  for (const level of ['none', 'mirror', 'translate', 'mirror-translate'] as const) {
     const views = viewsOf(level);
     assert.equal(views[0]!.transform, undefined);
     assert.equal(views.reduce((s, v) => s + v.weight, 0), 1, level);
   }
   assert.equal(viewsOf('mirror-translate').length, 6);
-  assert.deepEqual([ttaFor('resnet9', true), ttaFor('airbench', true), ttaFor('airbench', false)], ['mirror', 'mirror-translate', 'none']);
+  assert.equal(viewsOf('translate').length, 3);
+});
+
+it("averages in only the views training showed: no mirror for a model trained without the flip", () => {
+  const both = { mirrored: true, shifted: true };
+  assert.deepEqual([ttaFor('resnet9', true, both), ttaFor('airbench', true, both), ttaFor('airbench', false, both)], ['mirror', 'mirror-translate', 'none']);
+  assert.deepEqual([ttaFor('resnet9', true, { mirrored: false, shifted: true }), ttaFor('airbench', true, { mirrored: false, shifted: true })], ['none', 'translate']);
+  assert.equal(ttaFor('airbench', true, { mirrored: true, shifted: false }), 'mirror');
+  const fromSettings = (augment: string, augmentation?: object) => trainedViews({ augment, augmentation });
+  assert.deepEqual(fromSettings('online', { crop: true, pad: 2, flip: false }), { mirrored: false, shifted: true });
+  assert.deepEqual(fromSettings('precomputed', { crop: true, pad: 0, flip: true }), { mirrored: true, shifted: false });
+  assert.deepEqual(fromSettings('none', { crop: true, pad: 4, flip: true }), { mirrored: false, shifted: false }, 'augment none trains on the images as they are');
+  assert.deepEqual(trainedViews(undefined), both, 'a checkpoint without settings: the recipe, which mirrors and shifts');
 });

@@ -3,17 +3,39 @@
  * `mirror` (the DAWNBench recipe's) averages each image with its mirror image; `mirror-translate`
  * (airbench's) also averages in the mirror pairs of the image shifted one pixel up-left and one
  * down-right (reflect padding), with half the weight: views x, flip(x) at 1/4 each and the four
- * shifted ones at 1/8.
+ * shifted ones at 1/8. `translate` is airbench's without the mirror: x at 1/2, the shifts at 1/4.
  */
-import { sourceIndex } from '../data/augment.js';
+import { sourceIndex, type AugmentConfig } from '../data/augment.js';
 import type { Architecture } from '../nn/network.js';
 
-export type TestTimeAugmentation = 'none' | 'mirror' | 'mirror-translate';
+export type TestTimeAugmentation = 'none' | 'mirror' | 'translate' | 'mirror-translate';
 
-/** What `--tta` means for a network: the augmentation its recipe was published with. */
-export function ttaFor(architecture: Architecture, enabled: boolean): TestTimeAugmentation {
+/** Which transforms training showed the model: test-time augmentation averages in only those. */
+export interface TrainedViews {
+  mirrored: boolean;
+  shifted: boolean;
+}
+
+/**
+ * What `--tta` means for a network: the augmentation its recipe was published with, less the
+ * views the model never saw in training (a digit model trained without the flip takes a mirrored
+ * 7 for something else, and averaging it in costs accuracy).
+ */
+export function ttaFor(architecture: Architecture, enabled: boolean, trained: TrainedViews): TestTimeAugmentation {
   if (!enabled) return 'none';
-  return architecture === 'airbench' ? 'mirror-translate' : 'mirror';
+  const shifts = architecture === 'airbench' && trained.shifted;
+  if (trained.mirrored) return shifts ? 'mirror-translate' : 'mirror';
+  return shifts ? 'translate' : 'none';
+}
+
+/**
+ * The views a run's settings trained with (a TrainConfig, or the one a checkpoint recorded).
+ * Settings left unrecorded are the recipe's, which mirror and shift.
+ */
+export function trainedViews(settings: { augment?: unknown; augmentation?: unknown } | undefined): TrainedViews {
+  const augmented = settings?.augment !== 'none';
+  const a = settings?.augmentation as Partial<AugmentConfig> | undefined;
+  return { mirrored: augmented && a?.flip !== false, shifted: augmented && a?.crop !== false && a?.pad !== 0 };
 }
 
 /** NHWC images of one batch on the host. */
@@ -38,9 +60,9 @@ export function viewsOf(tta: TestTimeAugmentation): View[] {
       return [{ transform: undefined, weight: 1 }];
     case 'mirror':
       return [{ transform: undefined, weight: 0.5 }, { transform: mirror, weight: 0.5 }];
-    case 'mirror-translate': {
-      const up = (im: HostImages) => shift(im, -1);
-      const down = (im: HostImages) => shift(im, 1);
+    case 'translate':
+      return [{ transform: undefined, weight: 0.5 }, { transform: up, weight: 0.25 }, { transform: down, weight: 0.25 }];
+    case 'mirror-translate':
       return [
         { transform: undefined, weight: 0.25 },
         { transform: mirror, weight: 0.25 },
@@ -49,9 +71,11 @@ export function viewsOf(tta: TestTimeAugmentation): View[] {
         { transform: down, weight: 0.125 },
         { transform: (im) => mirror({ ...im, data: down(im) }), weight: 0.125 },
       ];
-    }
   }
 }
+
+const up = (im: HostImages) => shift(im, -1);
+const down = (im: HostImages) => shift(im, 1);
 
 /** Mirror NHWC images left-right. */
 export function mirror({ data, n, h, w, c }: HostImages): Float32Array {
