@@ -5,11 +5,13 @@
 #   nm.tar.xz      node_modules without the build tools, the canvas library and other platforms' Dawn
 #   dawn.node.xz   Dawn for linux-x64 (the webgpu package's native part)
 #   data/          Fashion-MNIST from Debian's package, xz-compressed
+#   reference/     shared/reference's PyTorch ResNet-9, for gpu.sh's PyTorch peer (src/bench/gpu/torch_step.py)
 # Run `npm run build` first: dist/ is carried beside it. BENCHMARKS.md gives the device command
 # that unpacks all of this and trains (carry: .carry, dist, .gl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p .carry/data
+mkdir -p .carry/data .carry/reference
+cp ../shared/reference/resnet9_reference.py .carry/reference/
 [ -f .carry/node.xz ] || xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > .carry/node.xz
 tar -cf - --exclude='node_modules/typescript' --exclude='node_modules/@types' --exclude='node_modules/node-gyp' \
   --exclude='node_modules/@napi-rs' --exclude='node_modules/webgpu/dist' node_modules | xz -T0 -6 > .carry/nm.tar.xz

@@ -78,6 +78,18 @@ export function register(program: Command): void {
       process.stdout.write(`${o.json ? JSON.stringify(r) : formatDecodeBenchmark(r)}\n`);
     });
   bench
+    .command('gpu')
+    .description("the WebGPU adapter's arithmetic: shader-f16, subgroups and subgroup matrices (the matrix units), with Dawn's defaults and with the toggles that unlock them on NVIDIA (the GPU benchmark itself is src/bench/gpu/gpu.sh)")
+    .option('--features', 'print what the adapter offers')
+    .option('--json', 'one JSON line instead')
+    .action(async (o: { features?: boolean; json?: boolean }) => {
+      if (!o.features) throw new UserError('bench gpu: pass --features; the GPU training benchmark is src/bench/gpu/gpu.sh (BENCHMARKS.md says how it runs)');
+      const { formatArithmetic, probeArithmetic } = await import('../backends/webgpu/features.js');
+      const found = await probeArithmetic();
+      if (!found) throw new UserError('bench gpu: no WebGPU adapter found (Dawn needs a Vulkan, Metal or D3D12 driver; on Linux install libvulkan1 and your GPU\'s Vulkan driver)');
+      process.stdout.write(`${o.json ? JSON.stringify(found) : formatArithmetic(found)}\n`);
+    });
+  bench
     .command('engine')
     .description('a recipe\'s training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)

@@ -51,7 +51,7 @@ export const cpuHint = msg`use ${setting('backend', 'cpu')} instead`;
  */
 const instances = new Map<string, GPU>();
 
-function dawnInstance(flags: string[]): GPU {
+export function dawnInstance(flags: string[]): GPU {
   const key = JSON.stringify(flags);
   let gpu = instances.get(key);
   if (!gpu) {

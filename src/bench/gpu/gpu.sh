@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One-shot WebGPU check and benchmark for a GPU machine without internet or npm:
-# adapter info, the WebGPU kernel tests, the PyTorch-fixture selftest, the measured float32 peak and
-# per-layer kernel timings of ResNet-9 (batch 512), full training steps on 32x32 and 28x28 images
-# with 25-epoch projections, optionally the full Fashion-MNIST recipe, then a summary table (last).
+# adapter info (with the f16 and matrix-unit features Dawn offers with and without NVIDIA's toggles),
+# the WebGPU kernel tests, the PyTorch-fixture selftest, the measured float32 peak and per-layer
+# kernel timings of ResNet-9 (batch 512), full training steps on 32x32 and 28x28 images with 25-epoch
+# projections, the same step in PyTorch on the same machine (the peer: float32, bf16 autocast,
+# torch.compile), optionally the full Fashion-MNIST recipe, then a summary table (last).
 #
 # Needs the repo's dist/ (npm run build), node_modules/webgpu, and on the machine the Vulkan
 # loader (libvulkan1) plus libglvnd (libGLdispatch: NVIDIA's Vulkan driver lives in
@@ -18,6 +20,8 @@
 #   FASHION_DIR  folder with Fashion-MNIST's IDX files: also train the full recipe on it (25 epochs,
 #             width 64, `--backend webgpu --augment online --no-report`; needs the CLI's npm packages)
 #   RECIPE_TIMEOUT=900  seconds allowed for that run
+#   TORCH_PYTHON=python3  the interpreter with PyTorch for the peer (skipped when it has none)
+#   TORCH_DEVICE=cuda     where the peer runs (cpu: to try this script on a machine without a GPU)
 # How long it took on an H100: BENCHMARKS.md, "WebGPU tuning choices (H100)"; every step is
 # bounded by its timeout.
 set -uo pipefail
@@ -83,6 +87,15 @@ run_step train-step "$NODE" src/bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 
 grep '^{' "$LOG_DIR/train-step.log" | tail -1 >"$LOG_DIR/engine.json" || rm -f "$LOG_DIR/engine.json"
 run_step train-step-28 "$NODE" src/bench/gpu/engine.mjs "$WIDTH" "$BATCH" "$STEPS" 28 1
 grep '^{' "$LOG_DIR/train-step-28.log" | tail -1 >"$LOG_DIR/engine-28.json" || rm -f "$LOG_DIR/engine-28.json"
+
+# The peer: the same 3x32x32 step in this machine's PyTorch, variant by variant (torch_step.py).
+TORCH_PYTHON=${TORCH_PYTHON:-python3}
+if "$TORCH_PYTHON" -c 'import torch' 2>/dev/null; then
+  run_step torch-step "$TORCH_PYTHON" src/bench/gpu/torch_step.py "$WIDTH" "$BATCH" "$STEPS" 32 3 --device "${TORCH_DEVICE:-cuda}"
+  grep '^{' "$LOG_DIR/torch-step.log" | tail -1 >"$LOG_DIR/torch.json" || rm -f "$LOG_DIR/torch.json"
+else
+  printf 'torch-step\tskipped (%s has no torch)\n' "$TORCH_PYTHON" >>"$LOG_DIR/steps.tsv"
+fi
 
 # The full recipe, when Fashion-MNIST's four IDX files (gzipped or not) are in FASHION_DIR.
 if [[ -n ${FASHION_DIR:-} ]]; then

@@ -14,6 +14,12 @@ const steps = existsSync(stepsFile)
   : [];
 const adapter = load('adapter.json');
 rows.push(['device', adapter ? `${adapter.adapter.vendor} ${adapter.adapter.architecture} ${adapter.adapter.description}` : 'none']);
+// What a faster arithmetic path could use (features.ts): Dawn's defaults, then with NVIDIA's toggles.
+if (adapter?.arithmetic) {
+  const { defaults, toggled } = adapter.arithmetic;
+  const yes = (b) => (b ? 'offered' : 'not offered');
+  for (const f of Object.keys(defaults.arithmetic)) rows.push([`  ${f}`, `${yes(defaults.arithmetic[f])} by default, ${yes(toggled.arithmetic[f])} with the toggles`]);
+}
 for (const [step, verdict] of steps) rows.push([step, verdict]);
 const kernels = load('kernels.json');
 if (kernels) {
@@ -34,6 +40,17 @@ for (const [file, dataset, images] of projections) {
   rows.push([`train step (width ${engine.width}, batch ${engine.batch_size}, ${image})`, `${engine.median_step_s.toFixed(4)} s  ${engine.train_img_s.toFixed(0)} img/s`]);
   const seconds = 25 * Math.floor(images / engine.batch_size) * engine.median_step_s;
   rows.push([`  25 epochs of ${images} images (${dataset}), projected`, `${seconds.toFixed(1)} s of training`]);
+}
+// The peer's variants beside our step on the same images: the ratio is PyTorch's step time over ours.
+const torch = load('torch.json');
+const ours = load('engine.json');
+if (torch) {
+  for (const [variant, r] of Object.entries(torch.variants)) {
+    const name = `PyTorch ${torch.torch} ${variant} (${torch.device})`;
+    if (r.error) { rows.push([name, r.error]); continue; }
+    const ratio = ours ? `  kilosecond ${(r.median_step_s / ours.median_step_s).toFixed(2)}x its speed` : '';
+    rows.push([name, `${r.median_step_s.toFixed(4)} s  ${r.train_img_s.toFixed(0)} img/s${ratio}`]);
+  }
 }
 const recipe = load('fashion-mnist/summary.json');
 if (recipe) {
