@@ -22,6 +22,8 @@ export interface OpenedDataset {
   sources: Record<string, string>;
   /** For an image folder: its layout, settings and skipped files. */
   folder?: Omit<LoadedFolder, 'info' | 'train' | 'test'>;
+  /** Seconds the opening took (reading, checking, decoding): a run counts it as data preparation wherever it was opened. */
+  openSeconds: number;
 }
 
 export const isBuiltinDataset = (name: string): boolean => (datasetNames as string[]).includes(name);
@@ -44,10 +46,15 @@ function folderDigest(f: LoadedFolder): string {
 }
 
 export async function openDataset(dataset: string, o: OpenOptions = {}): Promise<OpenedDataset> {
-  if (isBuiltinDataset(dataset)) return loadDataset(dataset, o);
+  const start = performance.now();
+  const openSeconds = () => (performance.now() - start) / 1000;
+  if (isBuiltinDataset(dataset)) {
+    const loaded = await loadDataset(dataset, o);
+    return { ...loaded, openSeconds: openSeconds() };
+  }
   checkDatasetArgument(dataset);
   const { info, train, test, ...folder } = await loadImageFolder(dataset, o.folder);
-  const opened: OpenedDataset = { info, sources: { [`folder:${folder.scan.root}`]: folderDigest({ info, train, test, ...folder }) }, folder };
+  const opened: OpenedDataset = { info, sources: { [`folder:${folder.scan.root}`]: folderDigest({ info, train, test, ...folder }) }, folder, openSeconds: openSeconds() };
   if (o.split !== 'test') opened.train = train;
   if (o.split !== 'train') opened.test = test;
   return opened;
