@@ -3,11 +3,11 @@
 // libjpeg-turbo decodes each file already shrunk in the DCT domain (scale M/8: a 256x256 photo
 // comes out as 32x32 without ever existing at full size), as libvips does for sharp; the few
 // pixels left are oriented by EXIF, cropped or squashed and resampled to the square here (with
-// Lanczos-3, as libvips does). The
-// library is the system's (Debian: libjpeg62-turbo), opened at run time with dlopen, so the addon
-// loads where it is missing: the caller then decodes with sharp. Files this path does not decode
-// exactly as sharp would (CMYK, an ICC profile other than sRGB, smaller than the input, any libjpeg warning such
-// as a truncated file) are left to sharp too, which decodes them or names what is wrong.
+// Lanczos-3, as libvips does). The library is the system's (Debian: libjpeg62-turbo), opened at
+// run time with dlopen, so the addon loads where it is missing: the caller then decodes with
+// sharp. Files this path does not decode exactly as sharp would (CMYK, an ICC profile other than
+// sRGB, smaller than the input, any libjpeg warning such as a truncated file) are left to sharp
+// too, which decodes them or names what is wrong.
 //
 // `readJpegs(paths, size, channels, stretch)` runs on the libuv thread pool and resolves to
 // { headers: Int32Array(5n) [decoded, width, height, components, orientation] per file, pixels:
@@ -237,7 +237,8 @@ class Decoder {
     errors.mgr.emit_message = OnMessage;
     errors.mgr.output_message = Quiet;
     errors.warned = false;
-    // Only C frames lie between here and a longjmp back, and nothing read after it changes after setjmp but `done`.
+    // libjpeg's longjmp skips only its own C frames and Decode's, which holds nothing with a destructor
+    // (as a throw would need); of the locals, only `done` is assigned after setjmp and read after a jump.
     volatile bool done = false;
     if (setjmp(errors.jump) == 0) {
       api_.create(&cinfo, JPEG_LIB_VERSION, sizeof cinfo);
