@@ -13,7 +13,7 @@ import { createBackend } from '../backends/index.js';
 import { Message, msg, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { datasetNames, type DatasetInfo, type ImageSet } from '../data/datasets.js';
-import { datasetRunName } from '../data/open.js';
+import { datasetRunName, isBuiltinDataset } from '../data/open.js';
 import { explainCheckpoints } from '../explain/explain.js';
 import { defaultExplainImages } from '../explain/select.js';
 import { writeChart } from '../report/charts.js';
@@ -41,7 +41,7 @@ export interface DatasetsBenchOptions {
 
 /** A built-in dataset's missing files are a skip, not a failure: the loader's message says where the files go. */
 function isMissingData(err: UserError, dataset: string): boolean {
-  return (datasetNames as string[]).includes(dataset) && err.message.startsWith(`${dataset}: missing file`);
+  return isBuiltinDataset(dataset) && err.message.startsWith(`${dataset}: missing file`);
 }
 
 /** The first line of a message, its settings kept: a table cell holds one line. */
