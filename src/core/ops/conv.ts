@@ -4,8 +4,24 @@
  */
 import type { ConvShape } from '../backend.js';
 import { UserError } from '../errors.js';
+import type { Graph } from '../graph.js';
 import { defineOp } from '../op.js';
 import { expectShape, type Tensor } from '../tensor.js';
+
+/**
+ * Both convolutions' backward: dx = gy (*) flip(w)^T (a "full" correlation) and dw = the sum over
+ * pixels of x patches (x) gy, each by the backend's kernel for it, and only where it is needed.
+ */
+function convGradients(
+  g: Graph, x: Tensor, w: Tensor, needs: (input: number) => boolean,
+  backwardData: (gx: Tensor) => void, backwardFilter: (gw: Tensor) => void,
+): [Tensor | undefined, Tensor | undefined] {
+  let gx: Tensor | undefined;
+  let gw: Tensor | undefined;
+  if (needs(0)) backwardData((gx = g.empty(x.shape)));
+  if (needs(1)) backwardFilter((gw = g.empty(w.shape)));
+  return [gx, gw];
+}
 
 export const conv3x3 = defineOp('conv3x3', (g, x: Tensor, w: Tensor) => {
   expectShape('conv3x3 weight', w, [3, 3, undefined, undefined]);
@@ -18,33 +34,22 @@ export const conv3x3 = defineOp('conv3x3', (g, x: Tensor, w: Tensor) => {
 
   return {
     inputs: [x, w], output: y, saves: [x, w],
-    backward: (gy, needs) => {
-      // dx = gy (*) flip(w)^T (a "full" correlation); dw = sum over pixels of x patches (x) gy.
-      let gx: Tensor | undefined;
-      let gw: Tensor | undefined;
-      if (needs(0)) {
-        gx = g.empty(x.shape);
-        g.backend.conv3x3BackwardData({ gy: gy.buffer, w: w.buffer, gx: gx.buffer }, s);
-      }
-      if (needs(1)) {
-        gw = g.empty(w.shape);
-        g.backend.conv3x3BackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s);
-      }
-      return [gx, gw];
-    },
+    backward: (gy, needs) => convGradients(g, x, w, needs,
+      (gx) => g.backend.conv3x3BackwardData({ gy: gy.buffer, w: w.buffer, gx: gx.buffer }, s),
+      (gw) => g.backend.conv3x3BackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s)),
   };
 });
+
+/** The general convolution's kernel parameters: the input's and kernel's sizes, and the output's they imply. */
+export function convShape(s: Omit<ConvShape, 'oh' | 'ow'>): ConvShape {
+  return { ...s, oh: s.h + 2 * s.pad - s.k + 1, ow: s.w + 2 * s.pad - s.k + 1 };
+}
 
 /**
  * Any square kernel, stride 1, zero padding `pad` on every side, no bias: x [n,h,w,cin] *
  * w [k,k,cin,cout] -> [n, h + 2 pad - k + 1, w + 2 pad - k + 1, cout]. (3x3 "same" layers use
  * conv3x3, whose kernels are the fast ones.)
  */
-/** The general convolution's kernel parameters: the input's and kernel's sizes, and the output's they imply. */
-export function convShape(s: Omit<ConvShape, 'oh' | 'ow'>): ConvShape {
-  return { ...s, oh: s.h + 2 * s.pad - s.k + 1, ow: s.w + 2 * s.pad - s.k + 1 };
-}
-
 export const conv = defineOp('conv', (g, x: Tensor, w: Tensor, pad: number) => {
   const k = w.shape[0];
   expectShape('conv weight', w, [k, k, undefined, undefined]);
@@ -60,18 +65,8 @@ export const conv = defineOp('conv', (g, x: Tensor, w: Tensor, pad: number) => {
 
   return {
     inputs: [x, w], output: y, saves: [x, w],
-    backward: (gy, needs) => {
-      let gx: Tensor | undefined;
-      let gw: Tensor | undefined;
-      if (needs(0)) {
-        gx = g.empty(x.shape);
-        g.backend.convBackwardData({ gy: gy.buffer, w: w.buffer, gx: gx.buffer }, s);
-      }
-      if (needs(1)) {
-        gw = g.empty(w.shape);
-        g.backend.convBackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s);
-      }
-      return [gx, gw];
-    },
+    backward: (gy, needs) => convGradients(g, x, w, needs,
+      (gx) => g.backend.convBackwardData({ gy: gy.buffer, w: w.buffer, gx: gx.buffer }, s),
+      (gw) => g.backend.convBackwardFilter({ x: x.buffer, gy: gy.buffer, gw: gw.buffer }, s)),
   };
 });
