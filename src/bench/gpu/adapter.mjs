@@ -15,8 +15,7 @@ try {
   const picked = Object.fromEntries(LIMITS.map((name) => [name, limits[name]]));
   console.log('adapter:', adapterInfo);
   console.log('limits:', picked);
-  console.log('features:', features.join(' '));
-  // What a faster arithmetic path could use, with Dawn's defaults and with NVIDIA's toggles.
+  // Every feature, and what a faster arithmetic path could use, with Dawn's defaults and with NVIDIA's toggles.
   const arithmetic = await probeArithmetic();
   if (arithmetic) console.log(formatArithmetic(arithmetic));
   const jsonAt = process.argv.indexOf('--json');
