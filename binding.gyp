@@ -28,7 +28,7 @@
         'kernels_scalar',
       ],
       'conditions': [
-        ['target_arch=="x64"', {'dependencies': ['kernels_avx2', 'kernels_avx512']}],
+        ['target_arch=="x64"', {'dependencies': ['kernels_avx2', 'kernels_avx512', 'kernels_avx512bf16', 'kernels_amx']}],
       ],
     },
   ],
@@ -50,6 +50,23 @@
                         '-mprefer-vector-width=512'],
           'xcode_settings': {'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx512bw', '-mavx512vl',
                                                       '-mavx512dq', '-mavx2', '-mfma']},
+        },
+        # The bf16 tables: the avx512 kernels, with the 3x3 convolutions in bf16 on VDPBF16PS
+        # (avx512bf16) or on AMX tiles (amx). dispatch.cc offers each only where CPUID and Linux
+        # (for AMX, the tile-state permission) allow it.
+        {
+          'target_name': 'kernels_avx512bf16',
+          'type': 'static_library',
+          'sources': ['native/isa/avx512bf16.cc'],
+          'cflags_cc': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512bf16', '-mavx2', '-mfma',
+                        '-mprefer-vector-width=512'],
+        },
+        {
+          'target_name': 'kernels_amx',
+          'type': 'static_library',
+          'sources': ['native/isa/amx.cc'],
+          'cflags_cc': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq', '-mavx512bf16', '-mamx-tile',
+                        '-mamx-bf16', '-mavx2', '-mfma', '-mprefer-vector-width=512'],
         },
       ],
     }],

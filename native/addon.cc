@@ -314,8 +314,8 @@ class Context : public Napi::ObjectWrap<Context> {
   }
 
   /**
-   * new Context(threads, isa, conv, declarations): isa is "scalar" | "avx2" | "avx512" | "" (the
-   * best available); conv is "auto" | "direct" | "winograd2" | "winograd4"; declarations are the
+   * new Context(threads, isa, conv, declarations): isa is "scalar" | "avx2" | "avx512" |
+   * "avx512bf16" | "amx" | "" (the best float32 table); conv is "auto" | "direct" | "winograd2" | "winograd4"; declarations are the
    * kernels of src/core/kernels.ts, in the order `run` numbers them.
    */
   explicit Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {
@@ -368,15 +368,17 @@ class Context : public Napi::ObjectWrap<Context> {
   std::unique_ptr<Runtime> runtime_;
 };
 
-/** The ISAs this CPU can run, best first (the first is the default). */
+/** The ISAs this CPU can run, best first: the bf16 tables, then the float32 ones. */
 Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(info.Env());
   uint32_t i = 0;
-  for (const char* isa : {"avx512", "avx2", "scalar"}) {
+  for (const char* isa : {"amx", "avx512bf16", "avx512", "avx2", "scalar"}) {
     if (select_kernels(isa) != nullptr) out.Set(i++, Napi::String::New(info.Env(), isa));
   }
   return out;
 }
+
+Napi::Value AmxRefused(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), amx_refused()); }
 
 }  // namespace
 }  // namespace ks
@@ -384,6 +386,7 @@ Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Context", ks::Context::Define(env));
   exports.Set("supportedIsas", Napi::Function::New(env, ks::SupportedIsas));
+  exports.Set("amxRefused", Napi::Function::New(env, ks::AmxRefused));
   exports.Set("jpegAvailable", Napi::Function::New(env, ks::JpegAvailable));
   exports.Set("readJpegs", Napi::Function::New(env, ks::ReadJpegsBinding));
   return exports;

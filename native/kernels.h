@@ -86,6 +86,8 @@ struct SgdHyper {
 
 struct KernelTable {
   const char* isa = nullptr;
+  /** "fp32", or "bf16" where the convolutions take bf16 operands (docs/precision.md). */
+  const char* precision = nullptr;
 #define KS_TABLE_FIELD(name, params) void(*name) params = nullptr;
   KS_KERNELS(KS_TABLE_FIELD)
 #undef KS_TABLE_FIELD
@@ -95,10 +97,17 @@ struct KernelTable {
 const KernelTable* kernels_scalar();
 const KernelTable* kernels_avx2();
 const KernelTable* kernels_avx512();
+const KernelTable* kernels_avx512bf16();
+const KernelTable* kernels_amx();
 
-/** The table for `isa` ("scalar" | "avx2" | "avx512"), or nullptr if this CPU cannot run it. */
+/**
+ * The table for `isa` ("scalar" | "avx2" | "avx512" | the bf16 tables "avx512bf16" | "amx"), or
+ * nullptr if this CPU (or, for AMX, the operating system) cannot run it.
+ */
 const KernelTable* select_kernels(const char* isa);
-/** The fastest table this CPU runs (best-first, scalar last). */
+/** Whether this CPU has AMX but the operating system refused the process its tile state. */
+bool amx_refused();
+/** The fastest float32 table this CPU runs (best-first, scalar last). */
 const KernelTable* best_kernels();
 
 }  // namespace ks

@@ -13,6 +13,7 @@
  */
 
 import type { KernelParams, Kernels } from './kernels.js';
+import type { Precision } from './precision.js';
 
 /** Opaque handle to `length` float32 values on a device. */
 export interface DeviceBuffer {
@@ -35,6 +36,11 @@ export type MatmulShape = KernelParams<'matmul'>;
  */
 export interface Backend extends Kernels {
   readonly name: string;
+  /**
+   * The precision of the convolutions (src/core/precision.ts): 'bf16' rounds their operands to
+   * bfloat16 and accumulates in float32. Absent: float32.
+   */
+  readonly precision?: Precision;
 
   // ---- memory -------------------------------------------------------------------------------
   /** A buffer of `length` floats. Contents are undefined (backends recycle released buffers). */

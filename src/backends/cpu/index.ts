@@ -3,27 +3,32 @@
  *
  * Buffers are Float32Arrays recycled through an ArrayPool; kernels run synchronously on a
  * persistent native thread pool, so `read` and `sync` have nothing to wait for. The kernels
- * come in scalar, AVX2 and AVX-512 builds; the best one this CPU runs is picked at startup,
- * or the one named by `KILOSECOND_ISA` (scalar | avx2 | avx512), which tests use to cover
- * every path. `KILOSECOND_CONV` (auto | direct | winograd2 | winograd4) likewise forces a
+ * come in scalar, AVX2 and AVX-512 float32 builds and two bf16 builds (AMX tiles, AVX512-BF16:
+ * the convolutions with bf16 operands, docs/precision.md); the best one of the precision asked
+ * for is picked at startup, or the one named by `KILOSECOND_ISA` (amx | avx512bf16 | avx512 |
+ * avx2 | scalar, applied to the precision it belongs to), which tests use to cover every path. `KILOSECOND_CONV` (auto | direct | winograd2 | winograd4) likewise forces a
  * convolution algorithm (Winograd F(2x2, 3x3) or F(4x4, 3x3)).
  */
 import { availableParallelism } from 'node:os';
 import type { Backend, DeviceBuffer } from '../../core/backend.js';
 import { UserError } from '../../core/errors.js';
+import type { Precision } from '../../core/precision.js';
 import { ArrayPool } from './pool.js';
 import { bufferNames, kernelNames, type Kernels, paramNames } from '../../core/kernels.js';
 import {
-  type ConvAlgorithm, type Isa, type NativeContext, convAlgorithms, isaNames, loadAddon, nativeDeclarations,
+  type ConvAlgorithm, type Isa, type NativeContext, convAlgorithms, isaNames, isaPrecision, loadAddon, nativeDeclarations,
 } from './native.js';
 
 export type { ConvAlgorithm, Isa } from './native.js';
+export { isaPrecision } from './native.js';
 
 export interface CpuBackendOptions {
   /** Worker threads, the caller included. Default: KILOSECOND_THREADS, else all cores. */
   threads?: number;
-  /** Kernel instruction set. Default: KILOSECOND_ISA, else the best this CPU runs. */
+  /** Kernel instruction set; it implies the precision. Default: KILOSECOND_ISA, else the best this CPU runs for `precision`. */
   isa?: Isa;
+  /** 'fp32' (default) or 'bf16' (the convolutions' operands in bfloat16, on AMX or AVX512-BF16). */
+  precision?: Precision;
   /** Convolution algorithm. Default: KILOSECOND_CONV, else 'auto' (Winograd where it wins). */
   conv?: ConvAlgorithm;
 }
@@ -79,13 +84,46 @@ function chooseSetting<T extends string>(
   return { value: value as T, source };
 }
 
-function chooseIsa(requested: Isa | undefined): Isa {
+/** Whether this CPU can train in bf16 on its matrix units (AMX or AVX512-BF16). */
+export function bf16Supported(): boolean {
+  return supportedIsas().some((isa) => isaPrecision(isa) === 'bf16');
+}
+
+let amxRefusalTold = false;
+
+/**
+ * The ISA option if given (its precision must be the one asked for, when one is), else
+ * KILOSECOND_ISA when it names a table of the precision asked for, else the best such table.
+ */
+function chooseIsa(requested: Isa | undefined, precision: Precision | undefined): Isa {
   const supported = supportedIsas();
-  const { value, source } = chooseSetting(requested, 'isa', 'KILOSECOND_ISA', isaNames, supported[0]);
-  if (!supported.includes(value)) {
-    throw new UserError(`${source} asks for '${value}' but this CPU runs only: ${supported.join(', ')}`);
+  if (requested !== undefined) {
+    if (!isaNames.includes(requested)) throw new UserError(`the CPU backend option isa is '${requested}'; choose one of: ${isaNames.join(', ')}`);
+    if (!supported.includes(requested)) {
+      throw new UserError(`the CPU backend option isa asks for '${requested}' but this CPU runs only: ${supported.join(', ')}`);
+    }
+    if (precision !== undefined && isaPrecision(requested) !== precision) {
+      throw new UserError(`the CPU backend option isa '${requested}' runs ${isaPrecision(requested)}, not the ${precision} asked for`);
+    }
+    return requested;
   }
-  return value;
+  const wanted = precision ?? 'fp32';
+  const candidates = supported.filter((isa) => isaPrecision(isa) === wanted);
+  if (candidates.length === 0) {
+    throw new UserError(`bf16 needs a CPU with AMX or AVX512-BF16; this one runs only: ${supported.join(', ')}. ` +
+      'Use --precision fp32 (or auto).');
+  }
+  if (wanted === 'bf16' && loadAddon().amxRefused() && !amxRefusalTold) {
+    amxRefusalTold = true;
+    console.error('kilosecond: this CPU has AMX but Linux refused the process its tile state (arch_prctl); bf16 runs on AVX512-BF16 instead.');
+  }
+  const env = process.env.KILOSECOND_ISA;
+  if (env === undefined || env === '') return candidates[0]!;
+  if (!isaNames.includes(env as Isa)) throw new UserError(`KILOSECOND_ISA is '${env}'; choose one of: ${isaNames.join(', ')}`);
+  // A table of the other precision is forced for that precision's backends only.
+  if (isaPrecision(env as Isa) !== wanted) return candidates[0]!;
+  if (!supported.includes(env as Isa)) throw new UserError(`KILOSECOND_ISA asks for '${env}' but this CPU runs only: ${supported.join(', ')}`);
+  return env as Isa;
 }
 
 /**
@@ -106,11 +144,13 @@ function nativeKernels(native: NativeContext): Kernels {
 export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
   const { Context } = loadAddon();
   const conv = chooseSetting(options.conv, 'conv', 'KILOSECOND_CONV', convAlgorithms, 'auto').value;
-  const native: NativeContext = new Context(chooseThreads(options.threads), chooseIsa(options.isa), conv, nativeDeclarations());
+  const isa = chooseIsa(options.isa, options.precision);
+  const native: NativeContext = new Context(chooseThreads(options.threads), isa, conv, nativeDeclarations());
   const pool = new ArrayPool();
 
   return {
-    name: `cpu (${native.isa}, ${native.threads} threads)`,
+    name: `cpu (${native.isa}${isaPrecision(isa) === 'bf16' ? ' bf16' : ''}, ${native.threads} threads)`,
+    precision: isaPrecision(isa),
 
     alloc: (length) => new CpuBuffer(pool.take(length)),
     release: (buf) => pool.give((buf as CpuBuffer).detach()),

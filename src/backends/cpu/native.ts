@@ -15,12 +15,22 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../core/errors.js';
+import type { Precision } from '../../core/precision.js';
 import {
   type Access, type KernelDeclaration, kernelDeclarations, kernelNames, lengthFactors, type ParamKind, paramNames,
 } from '../../core/kernels.js';
 
-export type Isa = 'avx512' | 'avx2' | 'scalar';
-export const isaNames: readonly Isa[] = ['avx512', 'avx2', 'scalar'];
+/**
+ * The kernel tables, best first within each precision: 'amx' (AMX tiles) and 'avx512bf16'
+ * (VDPBF16PS) run the convolutions in bf16 (docs/precision.md), the others in float32.
+ */
+export type Isa = 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'scalar';
+export const isaNames: readonly Isa[] = ['amx', 'avx512bf16', 'avx512', 'avx2', 'scalar'];
+
+/** The precision of an ISA's kernel table. */
+export function isaPrecision(isa: Isa): Precision {
+  return isa === 'amx' || isa === 'avx512bf16' ? 'bf16' : 'fp32';
+}
 
 /** 'auto' picks Winograd F(4x4, 3x3) where it is faster, the direct kernel elsewhere. */
 export type ConvAlgorithm = 'auto' | 'direct' | 'winograd2' | 'winograd4';
@@ -60,8 +70,10 @@ export interface JpegReader {
 
 interface NativeAddon extends JpegReader {
   Context: new (threads: number, isa: string, conv: ConvAlgorithm, declarations: NativeDeclaration[]) => NativeContext;
-  /** The ISAs this CPU runs, best first. */
+  /** The ISAs this CPU runs, best first (the bf16 tables, then the float32 ones). */
   supportedIsas(): Isa[];
+  /** Whether the CPU has AMX but Linux refused this process the tile state (the amx table is then not offered). */
+  amxRefused(): boolean;
   /** Whether the system's libjpeg opened, so that readJpegs decodes anything. */
   jpegAvailable(): boolean;
 }
