@@ -6,6 +6,7 @@
  * memory of the process.
  */
 import { createBackend } from '../backends/index.js';
+import type { Precision } from '../core/precision.js';
 import { Tensor } from '../core/tensor.js';
 import { createNetwork } from '../nn/create-network.js';
 import { Sfc32 } from '../core/random.js';
@@ -15,6 +16,8 @@ import { recipeDefaults } from '../train/trainer.js';
 
 export interface EngineBenchOptions {
   backend: string;
+  /** The convolutions' precision (default float32). */
+  precision?: Precision;
   /** Whose network, optimiser and label smoothing (default dawnbench). */
   recipe?: RecipeName;
   width: number;
@@ -29,6 +32,7 @@ export interface EngineBenchOptions {
 
 export interface EngineBenchResult {
   backend: string;
+  precision: Precision;
   recipe: RecipeName;
   width: number;
   batch_size: number;
@@ -53,7 +57,7 @@ function randomNormal(count: number, rng: Sfc32): Float32Array {
 }
 
 export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchResult> {
-  const backend = await createBackend(o.backend);
+  const backend = await createBackend(o.backend, { precision: o.precision ?? 'fp32' });
   const rng = new Sfc32(1, 2, 3, 4);
   const size = o.imageSize ?? 32;
   const channels = o.channels ?? 3;
@@ -77,6 +81,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
     const median = times[Math.floor(times.length / 2)];
     return {
       backend: backend.name,
+      precision: backend.precision ?? 'fp32',
       recipe: name,
       width: o.width,
       batch_size: o.batchSize,

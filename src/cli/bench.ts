@@ -9,6 +9,7 @@ import { type RecipeName, recipeNames, recipes } from '../train/recipes.js';
 import { recipe, recipeDefaults } from '../train/trainer.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
+import { type Precision, precisions } from '../core/precision.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-options.js';
 import { jsonHooks, terminalHooks } from './train.js';
@@ -93,19 +94,20 @@ export function register(program: Command): void {
     .command('engine')
     .description('a recipe\'s training throughput on synthetic 3x32x32 data (median step after warm-up) and peak memory')
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
+    .addOption(new Option('--precision <p>', 'the convolutions\' precision: fp32, or bf16 (cpu backend on AMX or AVX512-BF16)').choices(precisions).default('fp32'))
     .addOption(new Option('--recipe <name>', 'whose network and optimiser: dawnbench (ResNet-9) or fast (airbench)').choices(recipeNames).default(recipe.recipe))
     .option('--width <n>', 'network width (default: the recipe\'s)', positiveInt('--width'))
     .option('--batch-size <n>', 'images per step (default: the recipe\'s)', positiveInt('--batch-size'))
     .option('--steps <n>', 'timed steps', positiveInt('--steps'), 5)
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 2)
     .option('--json', 'end with one JSON line {"train_img_s": …, "peak_rss_mb": …}')
-    .action(async (o: { backend: string; recipe: RecipeName; width?: number; batchSize?: number; steps: number; warmup: number; json?: boolean }) => {
+    .action(async (o: { backend: string; precision: Precision; recipe: RecipeName; width?: number; batchSize?: number; steps: number; warmup: number; json?: boolean }) => {
       const { benchEngine } = await import('../bench/engine.js');
       const defaults = recipeDefaults[o.recipe];
       const r = await benchEngine({ ...o, width: o.width ?? defaults.width, batchSize: o.batchSize ?? defaults.batchSize });
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
-        process.stdout.write(`${r.recipe} recipe's network, width ${r.width}, batch ${r.batch_size}, backend ${r.backend}: ` +
+        process.stdout.write(`${r.recipe} recipe's network, width ${r.width}, batch ${r.batch_size}, backend ${r.backend}, ${r.precision}: ` +
           `${r.train_img_s.toFixed(1)} images/s (median step ${r.median_step_s.toFixed(3)} s over ${r.steps}), peak RSS ${r.peak_rss_mb.toFixed(0)} MB\n`);
       }
     });

@@ -5,6 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { recipeNames, type RecipeName } from '../train/recipes.js';
+import { precisionSettings, type PrecisionSetting } from '../train/precision.js';
 import { fastRecipe, recipe, recipeDefaults, type AugmentMode, type TrainConfig } from '../train/trainer.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { addDataOptions, type DataFlags } from './data-options.js';
@@ -19,6 +20,7 @@ export interface RecipeFlags extends AugmentFlags, DataFlags {
   labelSmoothing?: number;
   augment: AugmentMode;
   backend: string;
+  precision: PrecisionSetting;
   seed: number;
   shardsDir?: string;
   budget?: number;
@@ -57,6 +59,7 @@ export function addRecipeOptions(command: Command): Command {
     .option('--label-smoothing <s>', `label smoothing of the cross-entropy (${byRecipe((r) => r.labelSmoothing)})`, nonNegativeNumber('--label-smoothing'))
     .addOption(new Option('--augment <mode>', 'augmentation: precomputed TFRecords, online in workers, or none').choices(['precomputed', 'online', 'none']).default(recipe.augment))
     .option('--backend <name>', 'cpu, webgpu or reference', recipe.backend)
+    .addOption(new Option('--precision <p>', "the convolutions' precision: bf16 (operands in bfloat16, float32 accumulation, on AMX or AVX512-BF16), fp32, or auto: the faster here, measured (docs/precision.md)").choices(precisionSettings).default(recipe.precision))
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
     .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, then choose width and epochs', positiveNumber('--budget'))
@@ -92,6 +95,7 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
       ...(augmentation.crop ? {} : { pad: 0 }),
     },
     backend: flags.backend,
+    precision: flags.precision,
     seed: flags.seed,
     dataDir: flags.dataDir,
     verifyData: flags.verify,

@@ -85,6 +85,7 @@ export function terminalHooks(batchSize: number): TrainHooks {
         dataBar = undefined;
       }
     },
+    onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
     onPlan: (plan) => process.stderr.write(`budget plan: width ${plan.width}, ${plan.epochs} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
     onStep: (epoch, step, steps, lr) => {
       if (!bar) {
@@ -114,6 +115,7 @@ export function jsonHooks(): TrainHooks {
   const line = (o: object): boolean => process.stderr.write(`${JSON.stringify(o)}\n`);
   return {
     onPhase: (phase) => void line({ phase }),
+    onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
     onPlan: (plan) => void line({ plan }),
     onEpoch: (r) => void line(r),
   };

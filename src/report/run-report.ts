@@ -68,6 +68,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
       'label smoothing': result.config.labelSmoothing,
       augmentation: result.config.augment === 'none' ? 'none' : `${result.config.augment}: ${JSON.stringify(result.config.augmentation)}`,
       backend: result.backendName,
+      precision: result.precision.reason,
       seed: result.config.seed,
       budget: result.config.budget ?? null,
       'test-time augmentation (final evaluation)': ttaFor(recipes[result.config.recipe].architecture, result.config.tta, trainedViews(result.config)),

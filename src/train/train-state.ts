@@ -15,6 +15,7 @@ import { readSafetensors, requireF32, writeSafetensors, type SafeTensor } from '
 import { loadStateDict, stateDict } from '../nn/state-dict.js';
 import type { Sgd } from '../optim/sgd.js';
 import type { BudgetPlan } from './budget.js';
+import type { Precision } from '../core/precision.js';
 
 export const trainStateFile = 'train-state.safetensors';
 
@@ -28,6 +29,8 @@ export interface TrainProgress {
   plannedEpochs: number;
   trainedEpochs: number;
   plan: BudgetPlan | null;
+  /** The precision the run trains in ('auto' resolved); absent in states saved before it was a setting (float32). */
+  precision?: Precision;
   /** metrics.jsonl's records so far. */
   history: unknown[];
   learningRates: number[];

@@ -9,13 +9,15 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, appendFile, rm } from 'node:fs/promises';
-import { readTrainProgress, restoreTrainState, saveTrainState } from './train-state.js';
+import { readTrainProgress, restoreTrainState, saveTrainState, type TrainProgress } from './train-state.js';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Backend } from '../core/backend.js';
 import { Message, msg, setting, UserError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { createBackend } from '../backends/index.js';
+import { type BackendOptions, createBackend, cpuBf16Available } from '../backends/index.js';
+import type { Precision } from '../core/precision.js';
+import { type PrecisionChoice, type PrecisionSetting, choosePrecision } from './precision.js';
 import { augmentFor, defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import type { FolderLoadOptions } from '../data/folder/load.js';
@@ -58,6 +60,8 @@ export interface TrainConfig {
   /** The pad mode, padding and cutout side, when not given, are the dataset's (DatasetInfo.padMode, augmentSides). */
   augmentation: AugmentSettings;
   backend: string;
+  /** The convolutions' precision (docs/precision.md); 'auto' (the default) measures which trains faster here. */
+  precision?: PrecisionSetting;
   seed: number;
   dataDir?: string;
   /** Check the dataset files' md5s and image counts (default true). */
@@ -102,6 +106,7 @@ export const recipe: RecipeDefaults = {
   // Pad mode, padding and cutout left to the dataset (augmentFor), as the command line leaves them.
   augmentation: { crop: defaultAugment.crop, flip: defaultAugment.flip, cutoutCount: defaultAugment.cutoutCount },
   backend: 'cpu',
+  precision: 'auto',
   seed: 0,
   tta: false,
   evalBatchSize: 1000,
@@ -151,6 +156,8 @@ export interface EpochRecord {
 export interface TrainHooks {
   onPhase?(phase: string): void;
   onPlan?(plan: BudgetPlan, measurements: StepMeasurement[]): void;
+  /** The precision the run trains in, and why. */
+  onPrecision?(choice: PrecisionChoice): void;
   onStep?(epoch: number, step: number, steps: number, lr: number): void;
   /** Running training accuracy and loss of the epoch so far, read back a few times per epoch. */
   onRunningMetrics?(epoch: number, accuracy: number, loss: number): void;
@@ -182,6 +189,8 @@ export interface TrainResult {
   testAccuracy: number;
   imagesPerSecond: number;
   backendName: string;
+  /** The precision the run trained in, and why (docs/precision.md). */
+  precision: PrecisionChoice;
   checkpoint: string;
   /** The test set, for reports that show images (Grad-CAM). */
   test: ImageSet;
@@ -229,7 +238,7 @@ export function configForData(settings: TrainConfig, data: OpenedDataset): Train
  * a bench that opened the dataset already (to see whether a finished run can be reused) hands it over.
  */
 export interface TrainDependencies {
-  createBackend(name: string): Promise<Backend>;
+  createBackend(name: string, options?: BackendOptions): Promise<Backend>;
   openData(settings: TrainConfig, hooks: TrainHooks): Promise<OpenedDataset>;
 }
 
@@ -260,7 +269,8 @@ export async function train(
   let dataSeconds = since(phaseStart);
   await ensureWritable(config.out);
 
-  const backend = await deps.createBackend(config.backend);
+  const { backend, choice } = await openBackend(config, info, resumed, deps, hooks);
+  hooks.onPrecision?.(choice);
   try {
     phaseStart = performance.now();
     let plan: BudgetPlan | undefined;
@@ -325,14 +335,14 @@ export async function train(
           std: info.std,
           inputSize: [info.height, info.width],
           ...(data.folder ? { resize: data.folder.settings.resize } : {}),
-          config: { ...config, width, epochs, trainedEpochs },
+          config: { ...config, precision: choice.precision, width, epochs, trainedEpochs },
         });
         savedEpochs = trainedEpochs;
         // Only a finished epoch can be resumed from: a stopped one is saved for use, not to go on.
         if (!p.complete) return;
         await saveTrainState(config.out, model, optimiser, {
           settings: { ...settings, resume: undefined, overwrite: undefined },
-          width, plannedEpochs: epochs, trainedEpochs, plan: plan ?? null, history: p.history, learningRates: p.learningRates,
+          width, plannedEpochs: epochs, trainedEpochs, plan: plan ?? null, precision: choice.precision, history: p.history, learningRates: p.learningRates,
           seconds: {
             data_preparation: dataSeconds + (previous?.data_preparation ?? 0),
             calibration: calibrationSeconds + (previous?.calibration ?? 0),
@@ -376,6 +386,7 @@ export async function train(
           testAccuracy: fit.history.at(-1)?.test_accuracy ?? 0,
           imagesPerSecond: fit.trainSeconds > 0 ? trainImages / fit.trainSeconds : 0,
           backendName: backend.name,
+          precision: choice,
           checkpoint,
           test: testSet,
         };
@@ -410,11 +421,13 @@ export function summaryOf(r: TrainResult) {
     images_per_second: r.imagesPerSecond,
     data_wait_seconds: r.history.reduce((s, e) => s + e.data_wait_seconds, 0),
     budget_plan: r.plan ?? null,
+    precision: r.precision.precision,
+    precision_reason: r.precision.reason,
     folder: r.folder ? folderSummary(r.folder, r.info) : null,
     data_sources: r.sources,
     per_class_accuracy: classAccuracies(r),
     confusion_matrix: r.confusion,
-    config: { ...r.config, width: r.width, epochs: r.plannedEpochs },
+    config: { ...r.config, precision: r.precision.precision, width: r.width, epochs: r.plannedEpochs },
     environment: r.environment,
   };
 }
@@ -464,6 +477,42 @@ async function openLoader(
   const dir = config.shardsDir ?? join(homedir(), '.cache', 'kilosecond', 'precomputed', `${info.name}-seed${config.seed}`);
   await precompute({ info, train, sources, outDir: dir, epochs, seed: config.seed, augment: config.augmentation });
   return createTrainLoader({ ...common, mode: 'precomputed', dir });
+}
+
+/**
+ * The run's backend in the precision it trains in: the resumed run's (float32 for a run saved
+ * before precision was a setting), or as asked, or for 'auto' the faster of float32 and bf16 on
+ * one training step of the run's network (the other backend is disposed).
+ */
+async function openBackend(
+  config: TrainConfig, info: DatasetInfo, resumed: TrainProgress | undefined, deps: TrainDependencies, hooks: TrainHooks,
+): Promise<{ backend: Backend; choice: PrecisionChoice }> {
+  if (resumed) {
+    const precision = resumed.precision ?? 'fp32';
+    return { backend: await deps.createBackend(config.backend, { precision }), choice: { precision, reason: `${precision}, as the run being resumed trained` } };
+  }
+  const opened = new Map<Precision, Backend>();
+  const open = async (precision: Precision): Promise<Backend> => {
+    if (!opened.has(precision)) opened.set(precision, await deps.createBackend(config.backend, { precision }));
+    return opened.get(precision)!;
+  };
+  try {
+    const choice = await choosePrecision(config.precision ?? 'auto', {
+      backend: config.backend,
+      bf16Available: config.backend === 'cpu' && (await cpuBf16Available()),
+      stepSeconds: async (precision) => {
+        hooks.onPhase?.(`timing a ${precision} training step`);
+        const [m] = await measureWidths(await open(precision), info, config, [config.width ?? recipeDefaults[config.recipe].width]);
+        return m!.stepSeconds;
+      },
+    });
+    const backend = await open(choice.precision);
+    for (const [precision, other] of opened) if (precision !== choice.precision) other.dispose();
+    return { backend, choice };
+  } catch (err) {
+    for (const b of opened.values()) b.dispose();
+    throw err;
+  }
 }
 
 /** Time a few training steps of a fresh model per width, plus one evaluation batch. */
