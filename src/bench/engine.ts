@@ -7,6 +7,7 @@
  */
 import { createBackend } from '../backends/index.js';
 import type { Precision } from '../core/precision.js';
+import { type KernelProfileRow, profiled } from './profile.js';
 import { Tensor } from '../core/tensor.js';
 import { createNetwork } from '../nn/create-network.js';
 import { Sfc32 } from '../core/random.js';
@@ -25,6 +26,8 @@ export interface EngineBenchOptions {
   steps: number;
   /** Untimed steps first. */
   warmup: number;
+  /** Time every kernel call of the timed steps (bench/profile.ts). */
+  profile?: boolean;
   /** Square input side and channels; default 32 and 3 (CIFAR-10). */
   imageSize?: number;
   channels?: number;
@@ -42,6 +45,8 @@ export interface EngineBenchResult {
   median_step_s: number;
   train_img_s: number;
   peak_rss_mb: number;
+  /** With `profile`: each kernel's time over the timed steps. */
+  profile?: KernelProfileRow[];
 }
 
 /** Standard normal samples (Box-Muller), so activations look like normalised images. */
@@ -57,7 +62,9 @@ function randomNormal(count: number, rng: Sfc32): Float32Array {
 }
 
 export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchResult> {
-  const backend = await createBackend(o.backend, { precision: o.precision ?? 'fp32' });
+  const plain = await createBackend(o.backend, { precision: o.precision ?? 'fp32' });
+  const profiler = o.profile ? profiled(plain) : undefined;
+  const backend = profiler?.backend ?? plain;
   const rng = new Sfc32(1, 2, 3, 4);
   const size = o.imageSize ?? 32;
   const channels = o.channels ?? 3;
@@ -72,6 +79,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
   try {
     const times: number[] = [];
     for (let i = 0; i < o.warmup + o.steps; i++) {
+      if (i === o.warmup) profiler?.reset();
       const start = performance.now();
       trainStep(model, optimiser, { images, labels }, 0.01, recipe.labelSmoothing);
       await backend.sync();
@@ -90,6 +98,7 @@ export async function benchEngine(o: EngineBenchOptions): Promise<EngineBenchRes
       median_step_s: median,
       train_img_s: o.batchSize / median,
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      ...(profiler ? { profile: profiler.rows() } : {}),
     };
   } finally {
     images.dispose();

@@ -100,15 +100,18 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per step (default: the recipe\'s)', positiveInt('--batch-size'))
     .option('--steps <n>', 'timed steps', positiveInt('--steps'), 5)
     .option('--warmup <n>', 'untimed steps first', positiveInt('--warmup'), 2)
+    .option('--profile', 'also time every kernel call and print where the step\'s time goes (per kernel and shape)')
     .option('--json', 'end with one JSON line {"train_img_s": …, "peak_rss_mb": …}')
-    .action(async (o: { backend: string; precision: Precision; recipe: RecipeName; width?: number; batchSize?: number; steps: number; warmup: number; json?: boolean }) => {
+    .action(async (o: { backend: string; precision: Precision; recipe: RecipeName; width?: number; batchSize?: number; steps: number; warmup: number; profile?: boolean; json?: boolean }) => {
       const { benchEngine } = await import('../bench/engine.js');
+      const { formatProfile } = await import('../bench/profile.js');
       const defaults = recipeDefaults[o.recipe];
       const r = await benchEngine({ ...o, width: o.width ?? defaults.width, batchSize: o.batchSize ?? defaults.batchSize });
       if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else {
         process.stdout.write(`${r.recipe} recipe's network, width ${r.width}, batch ${r.batch_size}, backend ${r.backend}, ${r.precision}: ` +
           `${r.train_img_s.toFixed(1)} images/s (median step ${r.median_step_s.toFixed(3)} s over ${r.steps}), peak RSS ${r.peak_rss_mb.toFixed(0)} MB\n`);
+        if (r.profile) process.stdout.write(`${formatProfile(r.profile, r.steps, r.median_step_s)}\n`);
       }
     });
 }
