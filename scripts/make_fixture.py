@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Make a ResNet-9 or airbench reference fixture in the format of shared/fixtures/README.md, with PyTorch.
 
-usage: /usr/bin/python3 scripts/make_fixture.py OUT_DIR WIDTH CHANNELS SIZE BATCH [SEED] [--arch resnet9|airbench]
+usage: /usr/bin/python3 scripts/make_fixture.py OUT_DIR WIDTH CHANNELS SIZE BATCH [SEED] [--arch resnet9|airbench] [--precision fp32|bf16]
 
 The shared fixtures cover one shape; the tests use this to check every backend on others
 (1-channel 28x28 inputs, odd batch sizes, other widths). Computed in float64, stored as float32,
 with the module of shared/reference/resnet9_reference.py (the default, --arch resnet9) or of
 airbench_reference.py beside this script (--arch airbench).
+
+--precision bf16 makes the mixed-precision reference instead (docs/precision.md): the model in float32,
+its forward passes under torch.autocast('cpu', dtype=torch.bfloat16) (convolutions and the linear
+layer on bf16 operands, as PyTorch users train), the loss on float32 logits, float32 SGD. The
+metadata adds 'precision': 'bf16'. Grad-CAM stays float32, as kilosecond computes it.
 
 Airbench: WIDTH w means widths (w, 4w, 4w), so 64 is airbench94. BN weights stay frozen at 1 and
 their biases are random; the whitening weight is whitening_weights() of the fixture's own input,
@@ -24,13 +29,24 @@ from resnet9_reference import ResNet9  # noqa: E402
 sys.path.insert(0, here)
 from airbench_reference import AirbenchNet, whitening_weights  # noqa: E402
 
-args, arch = list(sys.argv[1:]), 'resnet9'
-if '--arch' in args:
-    i = args.index('--arch')
-    arch = args[i + 1] if i + 1 < len(args) else ''
+args = list(sys.argv[1:])
+
+
+def flag(name, default):
+    if name not in args:
+        return default
+    i = args.index(name)
+    value = args[i + 1] if i + 1 < len(args) else ''
     del args[i:i + 2]
-if arch not in ('resnet9', 'airbench') or len(args) not in (5, 6):
+    return value
+
+
+arch, precision = flag('--arch', 'resnet9'), flag('--precision', 'fp32')
+if arch not in ('resnet9', 'airbench') or precision not in ('fp32', 'bf16') or len(args) not in (5, 6):
     sys.exit(__doc__)
+# Made in float64 either way (the same initial state and batch for both precisions); the float32
+# reference trains in float64 (more accurate than what it judges), the mixed-precision one in
+# float32 under bf16 autocast, as autocast runs on float32 models.
 out_dir, width, channels, size, batch = args[0], *map(int, args[1:5])
 seed = int(args[5]) if len(args) > 5 else 0
 smoothing, lrs, wd, momentum = 0.2, [0.05, 0.1], 5e-4, 0.9
@@ -56,6 +72,8 @@ if arch == 'airbench':
     with torch.no_grad():  # a real whitening of this batch, and a random bias
         model.whiten.weight.copy_(whitening_weights(x))
         model.whiten.bias.uniform_(-0.1, 0.1)
+if precision == 'bf16':
+    model, x = model.float(), x.float()
 trainable = [(k, p) for k, p in model.named_parameters() if p.requires_grad]  # all of ResNet-9's
 tensors = {}
 
@@ -78,7 +96,9 @@ for step, lr in enumerate(lrs):
         group['lr'] = lr
     model.train()
     opt.zero_grad()
-    logits = model(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        logits = model(x)
+    logits = logits.float() if precision == 'bf16' else logits
     loss = F.cross_entropy(logits, y, label_smoothing=smoothing)
     loss.backward()
     if step == 0:
@@ -91,8 +111,8 @@ for step, lr in enumerate(lrs):
     put_state(f'after{step + 1}.')
 
 model.eval()
-with torch.no_grad():
-    put('eval.logits', model(x))
+with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=precision == 'bf16'):
+    put('eval.logits', model(x).float())
 feats = model.features(x).detach().requires_grad_(True)
 logits = model.head(feats)
 target = logits.argmax(1)
@@ -121,6 +141,8 @@ header['__metadata__'] = {'seed': str(seed), 'width': str(width), 'batch': str(b
                           'weight_decay': str(wd), 'momentum': str(momentum), 'nesterov': 'True'}
 if arch == 'airbench':
     header['__metadata__'].update({'arch': 'airbench', 'widths': json.dumps(widths)})
+if precision == 'bf16':
+    header['__metadata__']['precision'] = 'bf16'
 raw = json.dumps(header).encode()
 raw += b' ' * ((8 - (8 + len(raw)) % 8) % 8)
 os.makedirs(out_dir, exist_ok=True)

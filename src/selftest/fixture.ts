@@ -41,7 +41,7 @@ export function relativeError(ours: ArrayLike<number>, ref: ArrayLike<number>): 
   return Math.sqrt(diff) / (norm > 0 ? Math.sqrt(norm) : 1);
 }
 
-function check(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tolerance: number): Check {
+function compare(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tolerance: number): Check {
   const relError = relativeError(ours, ref);
   return { name, relError, tolerance, ok: relError <= tolerance }; // NaN compares false: fails
 }
@@ -67,7 +67,15 @@ function metaNumber(file: SafeFile, key: string, path: string): number {
   return v;
 }
 
-export async function runFixture(dir: string, backend: Backend): Promise<Check[]> {
+/**
+ * Runs the fixture in `dir` on `backend`; `observe`, if given, sees every compared quantity's
+ * values (the bf16 tests look for gradients that flushed to zero).
+ */
+export async function runFixture(dir: string, backend: Backend, observe?: (name: string, ours: ArrayLike<number>) => void): Promise<Check[]> {
+  const check = (name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tolerance: number): Check => {
+    observe?.(name, ours);
+    return compare(name, ours, ref, tolerance);
+  };
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path)) throw new UserError(`${dir} is not a fixture folder: ${path} is missing`);
   const file = readSafetensors(path);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UserError } from '../../core/errors.js';
 import { repoRoot } from '../../testing/paths.js';
-import { createCpuBackend, supportedIsas } from './index.js';
+import { createCpuBackend, isaPrecision, supportedIsas } from './index.js';
 import { loadAddon, nativeDeclarations, type NativeDeclaration } from './native.js';
 
 /** A native context made with `declarations` instead of src/core/kernels.ts's own. */
@@ -82,7 +82,8 @@ describe('cpu backend', () => {
     assert.ok(isas.includes('scalar'), 'the portable path is always there');
     for (const isa of isas) {
       const b = createCpuBackend({ isa, threads: 2 });
-      assert.match(b.name, new RegExp(`\\(${isa}, 2 threads\\)`));
+      assert.match(b.name, new RegExp(`\\(${isa}${isaPrecision(isa) === 'bf16' ? ' bf16' : ''}, 2 threads\\)`));
+      assert.equal(b.precision, isaPrecision(isa));
       b.dispose();
     }
     const saved = process.env.KILOSECOND_ISA;
@@ -93,6 +94,34 @@ describe('cpu backend', () => {
       const b = createCpuBackend({ threads: 1 });
       assert.match(b.name, /scalar/);
       b.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.KILOSECOND_ISA;
+      else process.env.KILOSECOND_ISA = saved;
+    }
+  });
+
+  it('picks the best table of the precision asked for; KILOSECOND_ISA forces a table of its own precision only', (t) => {
+    const bf16 = supportedIsas().filter((isa) => isaPrecision(isa) === 'bf16');
+    const fp32Default = createCpuBackend({ threads: 1 });
+    assert.equal(fp32Default.precision, 'fp32', 'float32 unless bf16 is asked for');
+    fp32Default.dispose();
+    if (bf16.length === 0) {
+      assert.throws(() => createCpuBackend({ precision: 'bf16' }), (err) => err instanceof UserError && /AMX or AVX512-BF16/.test(err.message));
+      return t.skip('this CPU has neither AMX nor AVX512-BF16');
+    }
+    const best = createCpuBackend({ threads: 1, precision: 'bf16' });
+    assert.match(best.name, new RegExp(`\\(${bf16[0]} bf16`));
+    best.dispose();
+    assert.throws(() => createCpuBackend({ isa: 'avx512', precision: 'bf16' }), /'avx512' runs fp32, not the bf16 asked for/);
+    const saved = process.env.KILOSECOND_ISA;
+    try {
+      process.env.KILOSECOND_ISA = bf16.at(-1)!;
+      const lesser = createCpuBackend({ threads: 1, precision: 'bf16' });
+      assert.match(lesser.name, new RegExp(`\\(${bf16.at(-1)!} bf16`));
+      lesser.dispose();
+      const fp32 = createCpuBackend({ threads: 1 });
+      assert.equal(fp32.precision, 'fp32', 'a bf16 table named by KILOSECOND_ISA does not change float32 backends');
+      fp32.dispose();
     } finally {
       if (saved === undefined) delete process.env.KILOSECOND_ISA;
       else process.env.KILOSECOND_ISA = saved;
@@ -160,7 +189,7 @@ describe('cpu backend build', () => {
     // is kept once by the linker, possibly from the AVX-512 one, and would then crash the
     // scalar path on an older CPU with SIGILL. binding.gyp and native/runtime.h explain.
     const release = join(repoRoot, 'build', 'Release');
-    const libraries = ['scalar', 'avx2', 'avx512'].map((isa) => join(release, `kernels_${isa}.a`)).filter(existsSync);
+    const libraries = ['scalar', 'avx2', 'avx512', 'avx512bf16', 'amx'].map((isa) => join(release, `kernels_${isa}.a`)).filter(existsSync);
     let symbols: string;
     try {
       symbols = execFileSync('nm', ['-C', ...libraries], { encoding: 'utf8' });
