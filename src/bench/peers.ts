@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Precision } from '../core/precision.js';
 
 /** Debian's interpreter, not whatever python3 is first on the PATH (it may lack torch). */
 export const debianPython = '/usr/bin/python3';
@@ -25,9 +26,10 @@ export interface TorchResult {
   peak_rss_mb: number;
 }
 
-export function runTorchTrainStep(sharedDir: string, width: number, batchSize: number, steps: number): TorchResult {
+/** The ResNet-9 peer; 'bf16' runs its forward pass under bf16 autocast (the script's own option). */
+export function runTorchTrainStep(sharedDir: string, width: number, batchSize: number, steps: number, precision: Precision = 'fp32'): TorchResult {
   const script = join(resolve(sharedDir), 'reference', 'torch_train_step.py');
-  const out = execFileSync(debianPython, [script, String(width), String(batchSize), String(steps)], {
+  const out = execFileSync(debianPython, [script, String(width), String(batchSize), String(steps), ...(precision === 'bf16' ? ['bf16'] : [])], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: '100000000000' },
   });

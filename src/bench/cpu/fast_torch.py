@@ -4,10 +4,14 @@ synthetic data, the peer of our own airbench step.
 
 usage: /usr/bin/python3 src/bench/cpu/fast_torch.py [--batch 1024] [--channels 3] [--size 32]
            [--widths 64,256,256] [--steps 10] [--warmup 2] [--threads N] [--lr 11.5] [--wd 0.0153]
+           [--precision fp32|bf16]
 Prints one JSON line: {"median_step_seconds", "images_per_second", "peak_rss_mb", "torch", "threads"}.
 
 The network is scripts/airbench_reference.py's AirbenchNet, its whitening weight computed from the
-synthetic batch and frozen. Float32, channels_last, oneDNN, torch.set_num_threads(os.cpu_count())
+synthetic batch and frozen. --precision bf16 runs the forward pass under
+torch.autocast('cpu', dtype=torch.bfloat16) and the loss on float32 logits, as a PyTorch user
+turns mixed precision on (on an AMX CPU oneDNN then runs its avx512_core_amx_bf16 kernels);
+fp32 (the default) is plain float32. Channels_last, oneDNN, torch.set_num_threads(os.cpu_count())
 unless --threads. A step is what airbench's training loop does per batch: zero the gradients,
 forward, label-smoothing 0.2 cross-entropy summed over the batch, backward, SGD (Nesterov,
 momentum 0.85) in two groups, the BN biases at 64 times the others' learning rate. airbench's
@@ -47,6 +51,7 @@ def main():
     p.add_argument('--threads', type=int, default=os.cpu_count())
     p.add_argument('--lr', type=float, default=11.5, help="airbench's learning rate per 1024 images")
     p.add_argument('--wd', type=float, default=0.0153, help="airbench's weight decay per 1024 images")
+    p.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32')
     a = p.parse_args()
     widths = [int(w) for w in a.widths.split(',')]
     if len(widths) != 3 or a.steps < 1:
@@ -76,7 +81,9 @@ def main():
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y, label_smoothing=LABEL_SMOOTHING, reduction='sum')
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.precision == 'bf16'):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=LABEL_SMOOTHING, reduction='sum')
         loss.backward()
         opt.step()
 
@@ -88,7 +95,7 @@ def main():
     median = statistics.median(times)
     print(json.dumps({'median_step_seconds': median, 'images_per_second': a.batch / median,
                       'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+                      'torch': torch.__version__, 'threads': torch.get_num_threads(), 'precision': a.precision}))
 
 
 if __name__ == '__main__':
