@@ -34,12 +34,16 @@ function canonical(value: unknown): string {
 
 /**
  * The settings that decide what a run trains, as asked. Under a budget the planner chose the
- * epochs and (unless it was given) the width, so those are not compared.
+ * epochs and (unless it was given) the width, so those are not compared; with precision 'auto'
+ * the run chose its precision, so whichever it recorded will do. A run recorded before precision
+ * was a setting trained in float32.
  */
 function askedSettings(config: object, asked: TrainConfig): string {
   const budgeted = asked.budget !== undefined;
-  const kept = Object.entries(config).filter(([k, v]) => !placeFields.has(k) && v !== undefined && v !== null
-    && !(budgeted && (k === 'epochs' || (k === 'width' && asked.width === undefined))));
+  const auto = (asked.precision ?? 'auto') === 'auto';
+  const kept = Object.entries({ precision: 'fp32', ...config }).filter(([k, v]) => !placeFields.has(k) && v !== undefined && v !== null
+    && !(budgeted && (k === 'epochs' || (k === 'width' && asked.width === undefined)))
+    && !(auto && k === 'precision'));
   return canonical(Object.fromEntries(kept));
 }
 

@@ -1,11 +1,13 @@
 /**
- * @file DavidNet's convolutions as the benchmarks time them, derived from ResNet-9's stage table
- * so that no benchmark keeps its own copy of the architecture. Run it to print them as JSON:
- * that is how the PyTorch peer (cpu/conv_torch.py) gets the same layers.
+ * @file The 3x3 convolutions the benchmarks time, derived from the networks' own definitions
+ * (ResNet-9's stage table; the airbench network's widths and whitening) so that no benchmark keeps
+ * its own copy of an architecture. Run it to print them as JSON: that is how the PyTorch peer
+ * (cpu/conv_torch.py) gets the same layers.
  *
- *   node dist/bench/layers.js
+ *   node dist/bench/layers.js [davidnet|airbench]
  */
 import { pathToFileURL } from 'node:url';
+import { airbenchWidths, whiteningKernel, whiteningWidth } from '../nn/airbench.js';
 import { resnet9Stages } from '../nn/resnet9.js';
 
 export interface ConvLayer {
@@ -35,4 +37,28 @@ function convLayers(inChannels: number, width: number, side: number): ConvLayer[
 /** DavidNet as Page trained it on CIFAR-10: width 64, 3x32x32 inputs. */
 export const davidNetLayers = convLayers(3, 64, 32);
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(JSON.stringify(davidNetLayers));
+/** The airbench network's 3x3 convolutions (after the 2x2 whitening), each group's two, in order. */
+function airbenchLayers(inChannels: number, width: number, side: number): ConvLayer[] {
+  const layers: ConvLayer[] = [];
+  let cin = whiteningWidth(inChannels);
+  side -= whiteningKernel - 1;
+  airbenchWidths(width).forEach((cout, g) => {
+    layers.push({ name: `group${g + 1}.conv1`, count: 1, h: side, cin, cout });
+    side = Math.floor(side / 2);
+    layers.push({ name: `group${g + 1}.conv2`, count: 1, h: side, cin: cout, cout });
+    cin = cout;
+  });
+  return layers;
+}
+
+/** The fast recipe's network on CIFAR-10: first width 64, 3x32x32 inputs. */
+export const airbenchNetLayers = airbenchLayers(3, 64, 32);
+
+export const benchNetworks = { davidnet: davidNetLayers, airbench: airbenchNetLayers } as const;
+export type BenchNetwork = keyof typeof benchNetworks;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const name = (process.argv[2] ?? 'davidnet') as BenchNetwork;
+  if (!(name in benchNetworks)) throw new Error(`layers.js: unknown network '${name}' (davidnet or airbench)`);
+  console.log(JSON.stringify(benchNetworks[name]));
+}

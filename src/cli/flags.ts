@@ -28,6 +28,7 @@ export const settingFlags: Readonly<Record<string, string | null>> = {
   overwrite: '--force',
   pad: '--pad',
   padMode: '--pad-mode',
+  precision: '--precision',
   recipe: '--recipe',
   readAhead: null,
   resume: '--resume',

@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import { UserError } from '../core/errors.js';
 import type { Precision } from '../core/precision.js';
 import { choosePrecision } from './precision.js';
+import { commandLineMessage } from '../cli/flags.js';
 
 const timer = (seconds: Record<Precision, number>) => {
   const asked: Precision[] = [];
@@ -43,7 +44,8 @@ it('an explicit precision is kept without measuring; bf16 where it cannot run is
   assert.equal((await choosePrecision('fp32', { backend: 'cpu', bf16Available: true, stepSeconds: t.stepSeconds })).precision, 'fp32');
   assert.deepEqual(t.asked, []);
   await assert.rejects(choosePrecision('bf16', { backend: 'cpu', bf16Available: false, stepSeconds: t.stepSeconds }),
-    (err: unknown) => err instanceof UserError && /--precision bf16 needs a CPU with AMX or AVX512-BF16.*--precision fp32 or auto/.test(err.message));
+    (err: unknown) => err instanceof UserError && /precision: 'bf16' needs a CPU with AMX or AVX512-BF16.*use precision: 'fp32' or precision: 'auto'/.test(err.message)
+      && /--precision bf16 needs .* use --precision fp32 or --precision auto/.test(commandLineMessage(err)));
   await assert.rejects(choosePrecision('bf16', { backend: 'webgpu', bf16Available: true, stepSeconds: t.stepSeconds }),
     (err: unknown) => err instanceof UserError && /runs on the cpu backend only/.test(err.message));
 });

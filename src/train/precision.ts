@@ -3,7 +3,7 @@
  * the faster of float32 and bf16 on this machine, measured as the budget planner measures widths.
  * A pure policy over a step timer, so that it is testable without a clock.
  */
-import { UserError } from '../core/errors.js';
+import { msg, setting, UserError } from '../core/errors.js';
 import type { Precision } from '../core/precision.js';
 
 /** 'auto' picks bf16 where this machine trains faster in it, float32 otherwise. */
@@ -27,13 +27,14 @@ export interface PrecisionContext {
   stepSeconds(precision: Precision): Promise<number>;
 }
 
-export async function choosePrecision(setting: PrecisionSetting, c: PrecisionContext): Promise<PrecisionChoice> {
+export async function choosePrecision(asked: PrecisionSetting, c: PrecisionContext): Promise<PrecisionChoice> {
   const bf16Here = c.backend === 'cpu' && c.bf16Available;
-  if (setting === 'fp32') return { precision: 'fp32', reason: 'float32, as asked (--precision fp32)' };
-  if (setting === 'bf16') {
-    if (c.backend !== 'cpu') throw new UserError(`--precision bf16 runs on the cpu backend only (AMX or AVX512-BF16); the ${c.backend} backend trains in float32: use --precision fp32 or auto`);
-    if (!bf16Here) throw new UserError('--precision bf16 needs a CPU with AMX or AVX512-BF16, and this one has neither: use --precision fp32 or auto');
-    return { precision: 'bf16', reason: 'bf16 convolutions, as asked (--precision bf16)' };
+  if (asked === 'fp32') return { precision: 'fp32', reason: 'float32, as asked' };
+  if (asked === 'bf16') {
+    const instead = msg`use ${setting('precision', 'fp32')} or ${setting('precision', 'auto')}`;
+    if (c.backend !== 'cpu') throw new UserError(msg`${setting('precision', 'bf16')} runs on the cpu backend only (AMX or AVX512-BF16); the ${c.backend} backend trains in float32: ${instead}`);
+    if (!bf16Here) throw new UserError(msg`${setting('precision', 'bf16')} needs a CPU with AMX or AVX512-BF16, and this one has neither: ${instead}`);
+    return { precision: 'bf16', reason: 'bf16 convolutions, as asked' };
   }
   if (!bf16Here) {
     const why = c.backend === 'cpu' ? 'this CPU has neither AMX nor AVX512-BF16' : `the ${c.backend} backend has no bf16 kernels`;

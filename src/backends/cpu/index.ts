@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Backend, DeviceBuffer } from '../../core/backend.js';
-import { UserError } from '../../core/errors.js';
+import { msg, setting, UserError } from '../../core/errors.js';
 import type { Precision } from '../../core/precision.js';
 import { ArrayPool } from './pool.js';
 import { bufferNames, kernelNames, type Kernels, paramNames } from '../../core/kernels.js';
@@ -110,8 +110,7 @@ function chooseIsa(requested: Isa | undefined, precision: Precision | undefined)
   const wanted = precision ?? 'fp32';
   const candidates = supported.filter((isa) => isaPrecision(isa) === wanted);
   if (candidates.length === 0) {
-    throw new UserError(`bf16 needs a CPU with AMX or AVX512-BF16; this one runs only: ${supported.join(', ')}. ` +
-      'Use --precision fp32 (or auto).');
+    throw new UserError(msg`bf16 needs a CPU with AMX or AVX512-BF16; this one runs only: ${supported.join(', ')}. Use ${setting('precision', 'fp32')}.`);
   }
   if (wanted === 'bf16' && loadAddon().amxRefused() && !amxRefusalTold) {
     amxRefusalTold = true;

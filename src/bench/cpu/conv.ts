@@ -1,10 +1,11 @@
 /**
- * @file Times every DavidNet (width 64, 32x32 input) convolution layer on the native CPU
- * backend: forward, backward data and backward filter, in GFLOP/s, so each can be set beside
- * PyTorch's figure from src/bench/cpu/conv_torch.py (same layers, from ../layers.ts; same table).
+ * @file Times every 3x3 convolution layer of DavidNet (width 64, 32x32 input; or of the airbench
+ * network with --net airbench) on the native CPU backend: forward, backward data and backward
+ * filter, in GFLOP/s, so each can be set beside PyTorch's figure from src/bench/cpu/conv_torch.py
+ * (same layers, from ../layers.ts; same table).
  *
- *   node dist/bench/cpu/conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512]
- *                               [--conv auto|direct|winograd2|winograd4] [--clock cpu]
+ *   node dist/bench/cpu/conv.js [--batch 128] [--reps 3] [--threads 2] [--isa avx512|amx|...]
+ *                               [--conv auto|direct|winograd2|winograd4] [--clock cpu] [--net davidnet|airbench]
  *
  * `--clock cpu` times with the process's CPU time instead of the wall clock: with --threads 1
  * on a machine that another job keeps busy, that still measures what one free core would do.
@@ -16,7 +17,7 @@
 import { parseArgs } from 'node:util';
 import type { Conv3x3Shape } from '../../core/backend.js';
 import { type ConvAlgorithm, createCpuBackend, type Isa } from '../../backends/cpu/index.js';
-import { davidNetLayers } from '../layers.js';
+import { type BenchNetwork, benchNetworks } from '../layers.js';
 
 const passes = ['forward', 'backwardData', 'backwardFilter'] as const;
 
@@ -29,6 +30,7 @@ function main(): void {
       isa: { type: 'string' },
       conv: { type: 'string' },
       clock: { type: 'string', default: 'wall' },
+      net: { type: 'string', default: 'davidnet' },
     },
   });
   const batch = Number(values.batch);
@@ -45,7 +47,9 @@ function main(): void {
   console.log(`${'layer'.padEnd(12)}${passes.map((p) => `${p} GFLOP/s`.padStart(24)).join('')}`);
   let stepSeconds = 0;
   let stepFlops = 0;
-  for (const layer of davidNetLayers) {
+  const layers = benchNetworks[values.net as BenchNetwork];
+  if (!layers) throw new Error(`unknown network '${values.net}': davidnet or airbench`);
+  for (const layer of layers) {
     const s: Conv3x3Shape = { n: batch, h: layer.h, w: layer.h, cin: layer.cin, cout: layer.cout };
     const pixels = s.n * s.h * s.w;
     const x = backend.alloc(pixels * s.cin);

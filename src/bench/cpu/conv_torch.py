@@ -2,7 +2,7 @@
 """PyTorch's figure for every DavidNet (width 64, 32x32) convolution: forward, backward data and
 backward filter in GFLOP/s, the same table as the native bench (conv.ts beside this file).
 
-usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 src/bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu] [float32|bfloat16]
+usage: MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000 /usr/bin/python3 src/bench/cpu/conv_torch.py [BATCH] [REPS] [THREADS] [wall|cpu] [float32|bfloat16] [davidnet|airbench]
 Channels_last, oneDNN, 2 threads by default, best of REPS after one warm-up. bfloat16 times the
 convolutions as autocast runs them (bf16 operands and outputs; on an AMX CPU oneDNN's
 avx512_core_amx_bf16 kernels), so it is also the figure of oneDNN itself on these layers. Check
@@ -12,11 +12,11 @@ import json, os, subprocess, sys, time
 import torch
 
 
-def davidnet_layers():
+def bench_layers(net):
     """The layers of the native bench, from src/bench/layers.ts (built into dist/ by `npm run build`),
     so that the architecture is written down once."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
-    return json.loads(subprocess.check_output(['node', os.path.join(root, 'dist', 'bench', 'layers.js')]))
+    return json.loads(subprocess.check_output(['node', os.path.join(root, 'dist', 'bench', 'layers.js'), net]))
 
 
 def best_time(f, reps, clock):
@@ -40,7 +40,7 @@ def main():
     print('layer'.ljust(12) + ''.join(f'{p} GFLOP/s'.rjust(24) for p in ('forward', 'backwardData', 'backwardFilter')))
     step_s, step_flops = 0.0, 0.0
     with torch.no_grad():
-        for layer in davidnet_layers():
+        for layer in bench_layers(sys.argv[6] if len(sys.argv) > 6 else 'davidnet'):
             name, count, h, cin, cout = (layer[k] for k in ('name', 'count', 'h', 'cin', 'cout'))
             x = torch.randn(batch, cin, h, h).to(dtype).contiguous(memory_format=cl)
             w = torch.randn(cout, cin, 3, 3).to(dtype).contiguous(memory_format=cl)
