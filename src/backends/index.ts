@@ -1,6 +1,7 @@
 /**
- * @file Backends by name, and whether this machine has bf16 kernels. Each is loaded on demand, so a machine without a GPU never loads Dawn
- * and a machine where the native addon failed to build can still use the others.
+ * @file Backends by name, and whether this machine has bf16 kernels. Each is loaded on demand,
+ * so a machine without a GPU never loads Dawn and a machine where the native addon failed to
+ * build can still use the others.
  */
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
@@ -19,7 +20,7 @@ export async function createBackend(name: string, options: BackendOptions = {}):
   }
   switch (name) {
     case 'cpu':
-      return (await import('./cpu/index.js')).createCpuBackend({ ...(options.precision ? { precision: options.precision } : {}) });
+      return (await import('./cpu/index.js')).createCpuBackend(options);
     case 'webgpu':
       return (await import('./webgpu/index.js')).createWebGpuBackend();
     case 'reference':

@@ -115,7 +115,7 @@ export function jsonHooks(): TrainHooks {
   const line = (o: object): boolean => process.stderr.write(`${JSON.stringify(o)}\n`);
   return {
     onPhase: (phase) => void line({ phase }),
-    onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
+    onPrecision: (choice) => void line({ precision: choice }),
     onPlan: (plan) => void line({ plan }),
     onEpoch: (r) => void line(r),
   };

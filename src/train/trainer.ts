@@ -269,10 +269,11 @@ export async function train(
   let dataSeconds = since(phaseStart);
   await ensureWritable(config.out);
 
-  const { backend, choice } = await openBackend(config, info, resumed, deps, hooks);
+  // Calibration: timing the precisions (for 'auto'), then the widths (under a budget).
+  phaseStart = performance.now();
+  const { backend, choice, measured } = await openBackend(config, info, resumed, deps, hooks);
   hooks.onPrecision?.(choice);
   try {
-    phaseStart = performance.now();
     let plan: BudgetPlan | undefined;
     let width = config.width ?? recipe.width;
     let epochs = config.epochs;
@@ -283,7 +284,10 @@ export async function train(
       epochs = resumed.plannedEpochs;
     } else if (config.budget !== undefined) {
       hooks.onPhase?.('measuring this machine for the budget');
-      const measurements = await measureWidths(backend, info, config, config.width ? [config.width] : candidateWidths);
+      // The width 'auto' timed in the chosen precision is not timed again.
+      const widths = config.width ? [config.width] : candidateWidths;
+      const known = measured && widths.includes(measured.width) ? [measured] : [];
+      const measurements = [...known, ...(await measureWidths(backend, info, config, widths.filter((w) => w !== measured?.width)))];
       plan = planBudget(measurements, {
         budgetSeconds: config.budget,
         elapsedSeconds: since(runStart),
@@ -482,16 +486,18 @@ async function openLoader(
 /**
  * The run's backend in the precision it trains in: the resumed run's (float32 for a run saved
  * before precision was a setting), or as asked, or for 'auto' the faster of float32 and bf16 on
- * one training step of the run's network (the other backend is disposed).
+ * one training step of the run's network (the other backend is disposed); with 'auto', also the
+ * chosen precision's measurement, which the budget planner reuses.
  */
 async function openBackend(
   config: TrainConfig, info: DatasetInfo, resumed: TrainProgress | undefined, deps: TrainDependencies, hooks: TrainHooks,
-): Promise<{ backend: Backend; choice: PrecisionChoice }> {
+): Promise<{ backend: Backend; choice: PrecisionChoice; measured?: StepMeasurement }> {
   if (resumed) {
     const precision = resumed.precision ?? 'fp32';
     return { backend: await deps.createBackend(config.backend, { precision }), choice: { precision, reason: `${precision}, as the run being resumed trained` } };
   }
   const opened = new Map<Precision, Backend>();
+  const measured = new Map<Precision, StepMeasurement>();
   const open = async (precision: Precision): Promise<Backend> => {
     if (!opened.has(precision)) opened.set(precision, await deps.createBackend(config.backend, { precision }));
     return opened.get(precision)!;
@@ -503,12 +509,13 @@ async function openBackend(
       stepSeconds: async (precision) => {
         hooks.onPhase?.(`timing a ${precision} training step`);
         const [m] = await measureWidths(await open(precision), info, config, [config.width ?? recipeDefaults[config.recipe].width]);
+        measured.set(precision, m!);
         return m!.stepSeconds;
       },
     });
     const backend = await open(choice.precision);
     for (const [precision, other] of opened) if (precision !== choice.precision) other.dispose();
-    return { backend, choice };
+    return { backend, choice, measured: measured.get(choice.precision) };
   } catch (err) {
     for (const b of opened.values()) b.dispose();
     throw err;

@@ -93,36 +93,30 @@ let amxRefusalTold = false;
 
 /**
  * The ISA option if given (its precision must be the one asked for, when one is), else
- * KILOSECOND_ISA when it names a table of the precision asked for, else the best such table.
+ * KILOSECOND_ISA when it names a table of the precision asked for (a table of the other precision
+ * is forced on that precision's backends only), else the best table of that precision.
  */
 function chooseIsa(requested: Isa | undefined, precision: Precision | undefined): Isa {
   const supported = supportedIsas();
-  if (requested !== undefined) {
-    if (!isaNames.includes(requested)) throw new UserError(`the CPU backend option isa is '${requested}'; choose one of: ${isaNames.join(', ')}`);
-    if (!supported.includes(requested)) {
-      throw new UserError(`the CPU backend option isa asks for '${requested}' but this CPU runs only: ${supported.join(', ')}`);
+  const env = process.env.KILOSECOND_ISA as Isa | undefined;
+  const wanted = precision ?? (requested !== undefined && isaNames.includes(requested) ? isaPrecision(requested) : 'fp32');
+  const envForces = env !== undefined && (env as string) !== '' && !(isaNames.includes(env) && isaPrecision(env) !== wanted);
+  if (requested === undefined && !envForces) {
+    const best = supported.find((isa) => isaPrecision(isa) === wanted);
+    if (best === undefined) {
+      throw new UserError(msg`bf16 needs a CPU with AMX or AVX512-BF16; this one runs only: ${supported.join(', ')}. Use ${setting('precision', 'fp32')}.`);
     }
-    if (precision !== undefined && isaPrecision(requested) !== precision) {
-      throw new UserError(`the CPU backend option isa '${requested}' runs ${isaPrecision(requested)}, not the ${precision} asked for`);
+    if (wanted === 'bf16' && loadAddon().amxRefused() && !amxRefusalTold) {
+      amxRefusalTold = true;
+      console.error('kilosecond: this CPU has AMX but Linux refused the process its tile state (arch_prctl); bf16 runs on AVX512-BF16 instead.');
     }
-    return requested;
+    return best;
   }
-  const wanted = precision ?? 'fp32';
-  const candidates = supported.filter((isa) => isaPrecision(isa) === wanted);
-  if (candidates.length === 0) {
-    throw new UserError(msg`bf16 needs a CPU with AMX or AVX512-BF16; this one runs only: ${supported.join(', ')}. Use ${setting('precision', 'fp32')}.`);
-  }
-  if (wanted === 'bf16' && loadAddon().amxRefused() && !amxRefusalTold) {
-    amxRefusalTold = true;
-    console.error('kilosecond: this CPU has AMX but Linux refused the process its tile state (arch_prctl); bf16 runs on AVX512-BF16 instead.');
-  }
-  const env = process.env.KILOSECOND_ISA;
-  if (env === undefined || env === '') return candidates[0]!;
-  if (!isaNames.includes(env as Isa)) throw new UserError(`KILOSECOND_ISA is '${env}'; choose one of: ${isaNames.join(', ')}`);
-  // A table of the other precision is forced for that precision's backends only.
-  if (isaPrecision(env as Isa) !== wanted) return candidates[0]!;
-  if (!supported.includes(env as Isa)) throw new UserError(`KILOSECOND_ISA asks for '${env}' but this CPU runs only: ${supported.join(', ')}`);
-  return env as Isa;
+  // The option, or KILOSECOND_ISA: one of them is set here, so the fallback is never taken.
+  const { value, source } = chooseSetting(requested, 'isa', 'KILOSECOND_ISA', isaNames, 'scalar');
+  if (!supported.includes(value)) throw new UserError(`${source} asks for '${value}' but this CPU runs only: ${supported.join(', ')}`);
+  if (isaPrecision(value) !== wanted) throw new UserError(`${source} '${value}' runs ${isaPrecision(value)}, not the ${wanted} asked for`);
+  return value;
 }
 
 /**
