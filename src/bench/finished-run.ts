@@ -59,6 +59,8 @@ function fromSummary(summary: RunSummary, records: readonly EpochRecord[], check
       phases: { preparation: t.data_preparation + t.calibration, training: t.training, evaluation: t.evaluation },
       imagesPerSecond: summary.images_per_second,
       testAccuracy: summary.test_accuracy,
+      // Summaries written before it was recorded have none.
+      ...(summary.peak_rss_mb === undefined ? {} : { peakRssMb: summary.peak_rss_mb }),
     },
     history: { name: summary.dataset, epochs: records.map(epochMetrics) },
     checkpoint,

@@ -67,6 +67,28 @@ export class Graph {
     if (this.owned.delete(t)) t.dispose();
   }
 
+  /**
+   * An intermediate the caller will not read again. An inference graph hands its buffer back
+   * now, so that a forward pass holds about one layer's activations at a time instead of all of
+   * them (six test-time views of 1000 images held 9 GB); a recording graph keeps it, since its
+   * tape may have saved it for the backward pass.
+   */
+  release(t: Tensor): void {
+    if (!this.recording) this.free(t);
+  }
+
+  /**
+   * `steps` applied in turn to `x`, each intermediate released once the next step has read it
+   * (see `release`). `x` itself is the caller's.
+   */
+  chain(x: Tensor, ...steps: Array<(t: Tensor) => Tensor>): Tensor {
+    return steps.reduce((h, step) => {
+      const y = step(h);
+      if (h !== x && h !== y) this.release(h);
+      return y;
+    }, x);
+  }
+
   /** Adds an op's node to the tape (defineOp calls this for every op it runs). */
   record(op: string, { inputs, output, saves, backward }: OpRecord): void {
     if (!this.recording) return;

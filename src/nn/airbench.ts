@@ -74,8 +74,9 @@ class ConvGroup {
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
     const bn = { training: o.training, relu: false, eps: bnEps, momentum: o.bnMomentum ?? bnMomentum };
-    const h = gelu(g, batchNorm(g, maxPool2x2(g, conv3x3(g, x, this.conv1)), this.norm1, bn));
-    return gelu(g, batchNorm(g, conv3x3(g, h, this.conv2), this.norm2, bn));
+    return g.chain(x,
+      (t) => conv3x3(g, t, this.conv1), (t) => maxPool2x2(g, t), (t) => batchNorm(g, t, this.norm1, bn), (t) => gelu(g, t),
+      (t) => conv3x3(g, t, this.conv2), (t) => batchNorm(g, t, this.norm2, bn), (t) => gelu(g, t));
   }
 
   namedParameters(): Array<[string, Tensor]> {
@@ -138,16 +139,17 @@ export class AirbenchNet implements Network {
     if (Math.min(h, w) < minInputSide) {
       throw new UserError(msg`the fast recipe's network needs images of at least ${minInputSide}x${minInputSide} (three 2x2 pools after the 2x2 whitening), not ${h}x${w}: use ${setting('imageSize', minInputSide)} or more, or ${setting('recipe', 'dawnbench')}`);
     }
-    const whitened = gelu(g, addBias(g, conv(g, x, this.whitenWeight, 0), this.whitenBias));
-    return this.groups.reduce((h, group) => group.forward(g, h, o), whitened);
+    return g.chain(x,
+      (t) => conv(g, t, this.whitenWeight, 0), (t) => addBias(g, t, this.whitenBias), (t) => gelu(g, t),
+      ...this.groups.map((group) => (t: Tensor) => group.forward(g, t, o)));
   }
 
   head(g: Graph, features: Tensor): Tensor {
-    return scale(g, linear(g, globalMaxPool(g, features), this.classifier), logitScale);
+    return g.chain(features, (t) => globalMaxPool(g, t), (t) => linear(g, t, this.classifier), (t) => scale(g, t, logitScale));
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    return this.head(g, this.features(g, x, o));
+    return g.chain(x, (t) => this.features(g, t, o), (t) => this.head(g, t));
   }
 
   namedParameters(): Array<[string, Tensor]> {

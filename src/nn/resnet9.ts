@@ -45,7 +45,7 @@ class ConvBN {
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    return batchNorm(g, conv3x3(g, x, this.weight), this.bn, { training: o.training, relu: true, momentum: o.bnMomentum });
+    return g.chain(x, (t) => conv3x3(g, t, this.weight), (t) => batchNorm(g, t, this.bn, { training: o.training, relu: true, momentum: o.bnMomentum }));
   }
 
   state(): StateItem[] {
@@ -68,11 +68,15 @@ class Stage {
   }
 
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    const y = this.conv.forward(g, x, o);
-    const pooled = this.pool ? maxPool2x2(g, y) : y;
+    const pooled = g.chain(x, (t) => this.conv.forward(g, t, o), ...(this.pool ? [(t: Tensor) => maxPool2x2(g, t)] : []));
     if (!this.residual) return pooled;
     const [res1, res2] = this.residual;
-    return add(g, pooled, res2.forward(g, res1.forward(g, pooled, o), o));
+    const branch = g.chain(pooled, (t) => res1.forward(g, t, o), (t) => res2.forward(g, t, o));
+    const sum = add(g, pooled, branch);
+    // `pooled` is the residual's input too, so it is released only after the add.
+    g.release(pooled);
+    g.release(branch);
+    return sum;
   }
 
   blocks(): ConvBN[] {
@@ -107,16 +111,16 @@ export class ResNet9 implements Network {
   /** The output of the last stage (layer3, after its residual add): Grad-CAM's target layer. */
   features(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
     expectShape('ResNet9 input', x, [undefined, undefined, undefined, this.config.inChannels]);
-    return this.stages.reduce((h, stage) => stage.forward(g, h, o), x);
+    return g.chain(x, ...this.stages.map((stage) => (t: Tensor) => stage.forward(g, t, o)));
   }
 
   head(g: Graph, features: Tensor): Tensor {
-    return scale(g, linear(g, globalMaxPool(g, features), this.classifier), this.logitScale);
+    return g.chain(features, (t) => globalMaxPool(g, t), (t) => linear(g, t, this.classifier), (t) => scale(g, t, this.logitScale));
   }
 
   /** x [n, h, w, inChannels], normalised -> logits [n, classes]. */
   forward(g: Graph, x: Tensor, o: ForwardOptions): Tensor {
-    return this.head(g, this.features(g, x, o));
+    return g.chain(x, (t) => this.features(g, t, o), (t) => this.head(g, t));
   }
 
   /** Every ConvBN block, in PyTorch's state-dict order. */

@@ -26,6 +26,8 @@ export interface RunResults {
   testLoss?: number;
   /** Training throughput. */
   imagesPerSecond?: number;
+  /** Peak resident memory of the run, in MB. */
+  peakRssMb?: number;
 }
 
 export interface Figure {
@@ -118,6 +120,7 @@ function resultsSection(r: RunResults): string {
   if (r.testLoss !== undefined) entries.push(['test loss', r.testLoss.toFixed(4)]);
   if (r.imagesPerSecond !== undefined) entries.push(['training images/s', r.imagesPerSecond.toFixed(1)]);
   if (r.epochs !== undefined) entries.push(['epochs', String(r.epochs)]);
+  if (r.peakRssMb !== undefined) entries.push(['peak memory (RSS)', `${r.peakRssMb.toFixed(0)} MB`]);
   return section('Results', keyValueTable(entries));
 }
 

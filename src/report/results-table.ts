@@ -23,6 +23,8 @@ export interface ResultRow {
   secondsPerEpoch?: number;
   /** Fraction in 0..1. */
   testAccuracy?: number;
+  /** The run's peak resident memory, in MB (summary.json's peak_rss_mb; absent for runs recorded before it was). */
+  peakRssMb?: number;
 }
 
 /** The row with secondsPerEpoch filled in when it can be derived. */
@@ -51,7 +53,7 @@ function statusText(row: ResultRow): string {
   return row.reason ? `${row.status}: ${row.reason}` : row.status;
 }
 
-export const RESULT_COLUMNS = ['dataset', 'width', 'epochs', 'test accuracy', 'total time', 'time per epoch', 'preparation', 'training', 'evaluation', 'images/s', 'status'] as const;
+export const RESULT_COLUMNS = ['dataset', 'width', 'epochs', 'test accuracy', 'total time', 'time per epoch', 'preparation', 'training', 'evaluation', 'images/s', 'peak RSS', 'status'] as const;
 
 const whole = (n: number | undefined) => (n === undefined ? DASH : n.toFixed(0));
 
@@ -60,7 +62,8 @@ export function resultCells(row: ResultRow): string[] {
   const r = resolve(row);
   return [
     r.dataset, whole(r.width), whole(r.epochs), percent(r.testAccuracy), seconds(r.totalSeconds), seconds(r.secondsPerEpoch),
-    seconds(r.phases?.preparation), seconds(r.phases?.training), seconds(r.phases?.evaluation), whole(r.imagesPerSecond), statusText(r),
+    seconds(r.phases?.preparation), seconds(r.phases?.training), seconds(r.phases?.evaluation), whole(r.imagesPerSecond),
+    r.peakRssMb === undefined ? DASH : `${whole(r.peakRssMb)} MB`, statusText(r),
   ];
 }
 

@@ -76,7 +76,7 @@ export async function writeRunReport(result: TrainResult, extras: RunReportExtra
     },
     environment: result.environment,
     timings: { dataPreparation: result.timings.data_preparation + result.timings.calibration, training: result.timings.training, evaluation: result.timings.evaluation },
-    results: { epochs: result.history.length, testAccuracy: result.testAccuracy, testLoss: result.history.at(-1)?.test_loss, imagesPerSecond: result.imagesPerSecond },
+    results: { epochs: result.history.length, testAccuracy: result.testAccuracy, testLoss: result.history.at(-1)?.test_loss, imagesPerSecond: result.imagesPerSecond, peakRssMb: result.peakRssMb },
     history,
     learningRates: result.learningRates,
     augmentationSamples,

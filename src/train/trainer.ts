@@ -194,6 +194,12 @@ export interface TrainResult {
   checkpoint: string;
   /** The test set, for reports that show images (Grad-CAM). */
   test: ImageSet;
+  /**
+   * The largest resident set size of the process while this run (or this session of a resumed
+   * one) trained and evaluated, in MB: read after every step and evaluation, when the buffer
+   * pool still holds the step's buffers.
+   */
+  peakRssMb: number;
 }
 
 /** The loader's `verify` is TrainConfig's `verifyData`: its errors are rethrown naming the field the caller set. */
@@ -393,6 +399,7 @@ export async function train(
           precision: choice,
           checkpoint,
           test: testSet,
+          peakRssMb: fit.peakRssMb,
         };
         await writeSummary(result);
         return result;
@@ -419,6 +426,7 @@ export function summaryOf(r: TrainResult) {
     planned_epochs: r.plannedEpochs,
     width: r.width,
     interrupted: r.interrupted,
+    peak_rss_mb: Math.round(r.peakRssMb),
     train_seconds: r.timings.training,
     total_seconds: r.timings.total,
     time_breakdown: r.timings,
@@ -586,6 +594,8 @@ async function fitModel(
   let trainSeconds = start.trainSeconds;
   let evalSeconds = start.evalSeconds;
   let interrupted = false;
+  let peakRss = 0;
+  const sampleRss = (): void => void (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
   try {
     for (let epoch = history.length; epoch < epochs && !interrupted; epoch++) {
       hooks.onPhase?.(`epoch ${epoch + 1}/${epochs}`);
@@ -606,6 +616,7 @@ async function fitModel(
           learningRates.push(lr);
           trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
           step++;
+          sampleRss();
           session.afterStep(epoch * stepsPerEpoch + step);
           hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
           if (hooks.onRunningMetrics && step % readEvery === 0) {
@@ -642,6 +653,7 @@ async function fitModel(
       const tested = await evaluate(model, test, info, { batchSize: config.evalBatchSize, tta }, uploader, testMetrics);
       const epochEvalSeconds = since(evalStart);
       evalSeconds += epochEvalSeconds;
+      sampleRss();
       const record: EpochRecord = {
         epoch: epoch + 1,
         train_loss: trained.loss,
@@ -672,7 +684,8 @@ async function fitModel(
     const confusionStart = performance.now();
     const confusion = history.length > 0 ? await confusionMatrix(model, test, info, config.evalBatchSize, uploader) : [];
     evalSeconds += since(confusionStart);
-    return { history, learningRates, trainSeconds, evalSeconds, interrupted, confusion };
+    sampleRss();
+    return { history, learningRates, trainSeconds, evalSeconds, interrupted, confusion, peakRssMb: peakRss / 2 ** 20 };
   } finally {
     session.dispose();
     events.close();

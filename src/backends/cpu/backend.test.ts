@@ -33,6 +33,22 @@ describe('cpu backend', () => {
     b.dispose();
   });
 
+  it('lends a shorter request the start of a pooled array at most twice its length', () => {
+    const b = createCpuBackend({ threads: 1 });
+    const [big, huge] = [b.alloc(1024), b.alloc(4096)];
+    [big, huge].forEach((x) => b.release(x));
+    const view = b.alloc(1000);
+    assert.equal(view.length, 1000);
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4096, pooledBytes: 16384 }, 'the 1024-float array, counted whole');
+    b.release(view);
+    const again = b.alloc(1024);
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4096, pooledBytes: 16384 }, 'the view returned its whole array to the pool');
+    const small = b.alloc(1000);
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4096 + 4000, pooledBytes: 16384 }, 'the 4096-float array is too long to lend for 1000');
+    [again, small].forEach((x) => b.release(x));
+    b.dispose();
+  });
+
   it('copies, fills, reads and bounds-checks writes', async () => {
     const b = createCpuBackend({ threads: 1 });
     const [x, y] = [b.alloc(4), b.alloc(4)];
