@@ -87,7 +87,7 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     augmentation: {
       ...defaults.augmentation,
       crop: augmentation.crop,
-      flip: augmentation.flip,
+      ...(augmentation.flip === undefined ? {} : { flip: augmentation.flip }),
       ...(augmentation.pad === undefined ? {} : { pad: augmentation.pad }),
       ...(augmentation.padMode === undefined ? {} : { padMode: augmentation.padMode }),
       ...(augmentation.cutout === undefined ? {} : { cutout: augmentation.cutout }),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UserError } from '../core/errors.js';
-import { applyAugment, augmentImage, defaultAugment, drawAugment, noAugment, validateAugment, type AugmentConfig } from './augment.js';
+import { datasetInfo } from './datasets.js';
+import { applyAugment, augmentFor, augmentImage, defaultAugment, drawAugment, noAugment, validateAugment, type AugmentConfig } from './augment.js';
 import { epochPermutation, rngFor, Stream } from './prng.js';
 
 /** An image whose every pixel says where it came from: value = (y * w + x) * c + channel, mod 251. */
@@ -174,4 +175,13 @@ test('alternating flip: each image is mirrored in every other epoch, half of the
     [drawAugment(translate, 8, 8, 7, 3, 11).cropY, drawAugment(translate, 8, 8, 7, 3, 11).cropX],
     [drawAugment({ ...translate, alternateFlip: false }, 8, 8, 7, 3, 11).cropY, drawAugment({ ...translate, alternateFlip: false }, 8, 8, 7, 3, 11).cropX],
   );
+});
+
+test('the flip is the dataset\'s unless given: off for MNIST\'s digits, on for garments and photos', () => {
+  const open = { crop: true, cutoutCount: 1 };
+  assert.equal(augmentFor(open, datasetInfo('mnist')).flip, false);
+  assert.equal(augmentFor(open, datasetInfo('fashion-mnist')).flip, true);
+  assert.equal(augmentFor(open, datasetInfo('cifar10')).flip, true);
+  assert.equal(augmentFor({ ...open, flip: true }, datasetInfo('mnist')).flip, true, '--flip: the article\'s recipe on MNIST');
+  assert.equal(augmentFor({ ...open, flip: false }, datasetInfo('cifar10')).flip, false);
 });

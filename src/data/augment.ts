@@ -38,16 +38,20 @@ export interface AugmentConfig {
 }
 
 /** A configuration whose pad mode, padding and cutout side may be left to the dataset. */
-export type AugmentSettings = Omit<AugmentConfig, 'padMode' | 'pad' | 'cutout'> & Partial<Pick<AugmentConfig, 'padMode' | 'pad' | 'cutout'>>;
+export type AugmentSettings = Omit<AugmentConfig, 'padMode' | 'pad' | 'cutout' | 'flip'> & Partial<Pick<AugmentConfig, 'padMode' | 'pad' | 'cutout' | 'flip'>>;
 
-/** What a dataset brings to its augmentation: its pad mode, and the recipe's padding and cutout for its image size. */
-export interface DatasetAugmentDefaults { padMode: PadMode; augmentSides: { pad: number; cutout: number } }
+/**
+ * What a dataset brings to its augmentation: its pad mode, the recipe's padding and cutout for
+ * its image size, and whether a mirror image is still an image of its class.
+ */
+export interface DatasetAugmentDefaults { padMode: PadMode; augmentSides: { pad: number; cutout: number }; flip: boolean }
 
 /** The settings with what was left open filled in from the dataset's defaults. */
 export function augmentFor(settings: AugmentSettings, dataset: DatasetAugmentDefaults): AugmentConfig {
   return {
     ...settings,
     padMode: settings.padMode ?? dataset.padMode,
+    flip: settings.flip ?? dataset.flip,
     pad: settings.pad ?? dataset.augmentSides.pad,
     cutout: settings.cutout ?? dataset.augmentSides.cutout,
   };

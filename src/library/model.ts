@@ -95,7 +95,7 @@ function modelOf(model: Network, meta: CheckpointMeta, release: () => void): Mod
       // The model's own shape, normalisation and classes; evaluation reads no augmentation setting and no count.
       const info: DatasetInfo = {
         name: meta.dataset, classes: meta.classes, height, width, channels: meta.inChannels, mean: meta.mean, std: meta.std,
-        padMode: 'zero', augmentSides: { pad: 0, cutout: 0 }, trainCount: 0, testCount: test.count,
+        padMode: 'zero', augmentSides: { pad: 0, cutout: 0 }, flip: false, trainCount: 0, testCount: test.count,
       };
       const batchSize = positiveBatchSize(o.batchSize ?? recipe.evalBatchSize, 'evaluate');
       const uploader = new BatchUploader(model.backend, info);

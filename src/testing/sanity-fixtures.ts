@@ -75,7 +75,7 @@ export function plantedPatchSet(count: number, seed: number): PlantedSet {
   const info: DatasetInfo = {
     name: 'planted patches',
     classes: ['white patch', 'black patch', 'no patch'],
-    height: SIDE, width: SIDE, channels: 1, mean: [0.5], std: [0.2], padMode: 'zero', augmentSides: { pad: 0, cutout: 0 }, trainCount: 0, testCount: count,
+    height: SIDE, width: SIDE, channels: 1, mean: [0.5], std: [0.2], padMode: 'zero', augmentSides: { pad: 0, cutout: 0 }, flip: true, trainCount: 0, testCount: count,
   };
   return { info, set: { images, labels, count, height: SIDE, width: SIDE, channels: 1 }, patches };
 }

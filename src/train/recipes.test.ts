@@ -46,7 +46,7 @@ it('the fast session freezes the whitening bias from epoch 3, averages every 5 s
   const side = 16;
   const images = Uint8Array.from({ length: n * side * side }, (_, i) => (i * 37) % 256);
   const train: ImageSet = { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 3), count: n, height: side, width: side, channels: 1 };
-  const info = { name: 't', classes: ['a', 'b', 'c'], height: side, width: side, channels: 1, mean: [0.5], std: [0.25], padMode: 'zero' as const, augmentSides: { pad: 0, cutout: 0 }, trainCount: n, testCount: 0 };
+  const info = { name: 't', classes: ['a', 'b', 'c'], height: side, width: side, channels: 1, mean: [0.5], std: [0.25], padMode: 'zero' as const, augmentSides: { pad: 0, cutout: 0 }, flip: false, trainCount: n, testCount: 0 };
   const session = recipes.fast.start(net, optimiser, { train, info, totalSteps: 10, resumed: false });
   const whiten = await net.whitenWeight.read();
   assert.ok(whiten.some((v) => v !== 0) && whiten.every(Number.isFinite), 'the whitening came from the images');

@@ -57,7 +57,7 @@ export interface TrainConfig {
   nesterov: boolean;
   labelSmoothing: number;
   augment: AugmentMode;
-  /** The pad mode, padding and cutout side, when not given, are the dataset's (DatasetInfo.padMode, augmentSides). */
+  /** The pad mode, padding, cutout side and flip, when not given, are the dataset's (DatasetInfo.padMode, augmentSides, flip). */
   augmentation: AugmentSettings;
   backend: string;
   /** The convolutions' precision (docs/precision.md); 'auto' (the default) measures which trains faster here. */
@@ -103,8 +103,8 @@ export const recipe: RecipeDefaults = {
   nesterov: true,
   labelSmoothing: 0.2,
   augment: 'precomputed',
-  // Pad mode, padding and cutout left to the dataset (augmentFor), as the command line leaves them.
-  augmentation: { crop: defaultAugment.crop, flip: defaultAugment.flip, cutoutCount: defaultAugment.cutoutCount },
+  // Pad mode, padding, cutout and flip left to the dataset (augmentFor), as the command line leaves them.
+  augmentation: { crop: defaultAugment.crop, cutoutCount: defaultAugment.cutoutCount },
   backend: 'cpu',
   precision: 'auto',
   seed: 0,
@@ -130,7 +130,8 @@ export const fastRecipe: RecipeDefaults = {
   weightDecay: fastWeightDecay,
   labelSmoothing: 0.2,
   // Translation by up to 2 pixels (the pad mode is the dataset's: reflect for CIFAR-10, as airbench).
-  augmentation: { crop: true, pad: 2, flip: true, alternateFlip: true, cutout: 0, cutoutCount: 0 },
+  // The flip, alternating where the dataset flips at all, is the dataset's.
+  augmentation: { crop: true, pad: 2, alternateFlip: true, cutout: 0, cutoutCount: 0 },
   tta: true,
 };
 

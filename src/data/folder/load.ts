@@ -157,6 +157,8 @@ export async function loadImageFolder(folder: string, o: FolderLoadOptions = {})
     // Photos: mirror the edge, as Page did for CIFAR-10, rather than add black borders.
     padMode: 'reflect',
     augmentSides: recipeSidesFor(settings.size),
+    // Photos of objects, as CIFAR-10's: a mirror image is still of its class.
+    flip: true,
     trainCount: train.count,
     testCount: test.count,
   };
