@@ -16,7 +16,8 @@
  * the DAWNBench recipe (ResNet-9) and `fastRecipe` the fast one (the airbench network): spread
  * one and set `dataset` and `out`.
  */
-export { train, recipe, fastRecipe, type TrainConfig, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
+export { train, type TrainResult, type TrainHooks, type EpochRecord } from './train/trainer.js';
+export { recipe, fastRecipe, type TrainSettings, type TrainConfig } from './train/settings.js';
 /** The recipes' names, as `TrainConfig.recipe` takes them. */
 export { recipeNames, type RecipeName } from './train/recipes.js';
 

@@ -16,7 +16,8 @@ import { writePngFolder } from '../testing/image-folders.js';
 import { decodePng } from '../testing/png-check.js';
 import type { ResultRow } from '../report/results-table.js';
 import { sharedDir } from '../testing/paths.js';
-import { configForData, openRunData, recipe, type TrainConfig } from '../train/trainer.js';
+import { configForData, openRunData } from '../train/trainer.js';
+import { recipe, type TrainConfig } from '../train/settings.js';
 import { benchDatasets } from './datasets.js';
 import { readFinishedRun } from './finished-run.js';
 

@@ -13,7 +13,7 @@ import { createNetwork } from '../nn/create-network.js';
 import { Sfc32 } from '../core/random.js';
 import { type RecipeName, recipes } from '../train/recipes.js';
 import { trainStep } from '../train/step.js';
-import { recipeDefaults } from '../train/trainer.js';
+import { recipeDefaults } from '../train/settings.js';
 
 export interface EngineBenchOptions {
   backend: string;

@@ -15,7 +15,7 @@ import { type TorchResult, debianPython, runTorchTrainStep, torchAvailable } fro
 import { cpuBf16Available } from '../backends/index.js';
 import type { Precision } from '../core/precision.js';
 import type { EngineBenchResult } from './engine.js';
-import { fastRecipe, recipe } from '../train/trainer.js';
+import { fastRecipe, recipe } from '../train/settings.js';
 import type { RecipeName } from '../train/recipes.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { datasetNames } from '../data/datasets.js';
 import { defaultExplainImages } from '../explain/select.js';
 import { type RecipeName, recipeNames, recipes } from '../train/recipes.js';
-import { recipe, recipeDefaults } from '../train/trainer.js';
+import { recipe, recipeDefaults, resolveSettings } from '../train/settings.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { type Precision, precisions } from '../core/precision.js';
@@ -20,14 +20,15 @@ async function runBench(o: RecipeFlags & FolderFlags & { out: string; images: nu
   // A mistyped name is a mistake on the command line, not a row of the table.
   what.datasets.forEach(checkDatasetArgument);
   const { benchDatasets } = await import('../bench/datasets.js');
-  const config = { ...configFromFlags(o), folder: folderFromFlags(o) };
+  // The benches name their recipe (the article's by default): its settings fill in what was not given.
+  const config = { ...resolveSettings({ ...configFromFlags(o), dataset: '', out: '' }, o.recipe as RecipeName), folder: folderFromFlags(o) };
   const { table, rows, failures } = await benchDatasets({
     config,
     out: o.out,
     gradcamImages: o.images,
     ...what,
     hooks: (run) => ({
-      ...(process.stderr.isTTY ? terminalHooks(config.batchSize) : jsonHooks()),
+      ...(process.stderr.isTTY ? terminalHooks() : jsonHooks()),
       onReuse: (dir) => process.stderr.write(`${run}: the finished run in ${dir} has these settings; reusing it (delete the folder to train again)\n`),
     }),
   });
@@ -56,7 +57,7 @@ export function register(program: Command): void {
     .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), defaultExplainImages);
   addFolderOptions(addRecipeOptions(augmentation)).action(async (dataset: string, o: RecipeFlags & FolderFlags & { out: string; images: number }) => {
     const { datasetRunName } = await import('../data/open.js');
-    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe].networkName} look on ${datasetRunName(dataset)}, with and without augmentation?` });
+    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe as RecipeName].networkName} look on ${datasetRunName(dataset)}, with and without augmentation?` });
   });
   bench
     .command('data')

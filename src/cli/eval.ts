@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../train/checkpoint.js';
 import { trainedViews, ttaFor } from '../train/tta.js';
 import { BatchUploader, evaluate } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
-import { recipe } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';
 

@@ -13,7 +13,7 @@ import { isBuiltinDataset } from '../data/open.js';
 import { defaultExplainImages } from '../explain/select.js';
 import { testSetForModel } from '../predict/model-data.js';
 import { inferenceBatchSize } from '../predict/predict.js';
-import { recipe } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 import { readCheckpointMeta } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { writeSafetensors } from '../nn/safetensors.js';

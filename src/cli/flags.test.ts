@@ -19,7 +19,8 @@ import { createTrainLoader } from '../data/loader.js';
 import { sourceSpecs } from '../data/sources.js';
 import { oneCycle } from '../optim/schedule.js';
 import { repoRoot } from '../testing/paths.js';
-import { recipe, train } from '../train/trainer.js';
+import { train } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 import { commandLineMessage, settingFlags } from './flags.js';
 import { createProgram } from './program.js';
 

@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultResize } from '../data/folder/decode.js';
 import { defaultSide, largestOwnSide } from '../data/folder/load.js';
 import { defaultTestSplit } from '../data/folder/scan.js';
-import type { TrainConfig } from '../train/trainer.js';
+import type { TrainConfig } from '../train/settings.js';
 import { positiveInt } from './options.js';
 
 export interface FolderFlags {

@@ -7,7 +7,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { augmentFor, defaultAugment } from '../data/augment.js';
 import { defaultShardSize } from '../data/manifest.js';
-import { recipe } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './data-options.js';
 import { positiveInt } from './options.js';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createBackend } from '../backends/index.js';
 import { imageFilesIn, inferenceBatchSize, predictFiles } from '../predict/predict.js';
-import { recipe } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 import { positiveInt } from './options.js';
 
 export function register(program: Command): void {

@@ -4,15 +4,16 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../core/errors.js';
-import { recipeNames, type RecipeName } from '../train/recipes.js';
+import { recipeNames } from '../train/recipes.js';
 import { precisionSettings, type PrecisionSetting } from '../train/precision.js';
-import { fastRecipe, recipe, recipeDefaults, type AugmentMode, type TrainConfig } from '../train/trainer.js';
+import { fastRecipe, recipe, type AugmentMode, type RecipeSetting, type TrainSettings } from '../train/settings.js';
+import { budgetMaxEpochs } from '../train/plan-run.js';
 import { addAugmentOptions, augmentFromFlags, wholeNumber, type AugmentFlags } from './augment-options.js';
 import { addDataOptions, type DataFlags } from './data-options.js';
 import { nonNegativeNumber, positiveInt } from './options.js';
 
 export interface RecipeFlags extends AugmentFlags, DataFlags {
-  recipe: RecipeName;
+  recipe: RecipeSetting;
   epochs?: number;
   batchSize?: number;
   width?: number;
@@ -49,10 +50,17 @@ function positiveNumber(option: string): (v: string) => number {
   };
 }
 
-export function addRecipeOptions(command: Command): Command {
+/**
+ * `train` lets the planner choose the recipe (`auto`, its default); the benches reproduce the
+ * article's table, so theirs is the DAWNBench recipe and they take no `auto`.
+ */
+export function addRecipeOptions(command: Command, recipeChoice: 'auto' | 'named' = 'named'): Command {
+  const recipeOption = recipeChoice === 'auto'
+    ? new Option('--recipe <name>', 'auto: the planner chooses (the fast recipe where the images allow; under --budget, what the grid expects to reach the best accuracy in it); dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(['auto', ...recipeNames]).default('auto')
+    : new Option('--recipe <name>', 'dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(recipeNames).default(recipe.recipe);
   return addDataOptions(addAugmentOptions(command))
-    .addOption(new Option('--recipe <name>', 'dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(recipeNames).default(recipe.recipe))
-    .option('--epochs <n>', `epochs (${byRecipe((r) => r.epochs)}; with --budget: the most the planner may choose)`, positiveInt('--epochs'))
+    .addOption(recipeOption)
+    .option('--epochs <n>', `epochs (${byRecipe((r) => r.epochs)}; with --budget: the most the planner may choose, by default ${budgetMaxEpochs.dawnbench} and ${budgetMaxEpochs.fast} for fast)`, positiveInt('--epochs'))
     .option('--batch-size <n>', `images per step (${byRecipe((r) => r.batchSize)})`, positiveInt('--batch-size'))
     .option('--width <n>', `network width: ResNet-9's base width, the airbench network's first group (default ${recipe.width}; with --budget, chosen by the planner unless given)`, positiveInt('--width'))
     .option('--lr <rate>', `peak of the learning rate (${byRecipe((r) => +r.lr.toFixed(4))})`, positiveNumber('--lr'))
@@ -62,38 +70,30 @@ export function addRecipeOptions(command: Command): Command {
     .addOption(new Option('--precision <p>', "the convolutions' precision: bf16 (operands in bfloat16, float32 accumulation, on AMX or AVX512-BF16), fp32, or auto: the faster here, measured (docs/precision.md)").choices(precisionSettings).default(recipe.precision))
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
-    .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, then choose width and epochs', positiveNumber('--budget'))
+    .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, choose the recipe (with --recipe auto), width and epochs, and re-plan if the machine slows', positiveNumber('--budget'))
     .option('--tta', 'test-time augmentation at the final evaluation: mirror images (dawnbench), mirror and 1-pixel shifts (fast, where it is on by default); only the views training used (no mirror with --no-flip)')
     .option('--no-tta', 'no test-time augmentation')
     .option('--recalibrate-bn <batches>', 're-estimate batch-norm statistics over this many un-augmented training batches before the final evaluation (0: off)', wholeNumber('--recalibrate-bn', 1000), recipe.recalibrateBatches);
 }
 
-export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset' | 'out'> {
-  const defaults = recipeDefaults[flags.recipe];
+/**
+ * The settings the flags give. What was not given is left out, for the recipe that runs to fill
+ * in (resolveSettings): with 'auto' that recipe is not known until the planner has chosen.
+ */
+export function configFromFlags(flags: RecipeFlags): Omit<TrainSettings, 'dataset' | 'out'> {
   if (flags.recipe === 'fast') {
     const given = notInFast.filter(([field]) => flags[field] !== undefined).map(([, flag]) => flag);
     if (given.length > 0) throw new UserError(`${given.join(' and ')}: the fast recipe has no cutout (it augments by 2-pixel translation and alternating flips); drop ${given.length > 1 ? 'them' : 'it'}, or use --recipe dawnbench`);
   }
-  const augmentation = augmentFromFlags(flags);
-  return {
-    ...defaults,
-    epochs: flags.epochs ?? defaults.epochs,
-    batchSize: flags.batchSize ?? defaults.batchSize,
-    width: flags.width ?? (flags.budget === undefined ? defaults.width : undefined),
-    lr: flags.lr ?? defaults.lr,
-    labelSmoothing: flags.labelSmoothing ?? defaults.labelSmoothing,
+  const given = {
+    recipe: flags.recipe,
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    width: flags.width,
+    lr: flags.lr,
+    labelSmoothing: flags.labelSmoothing,
     augment: flags.augment,
-    // The recipe's augmentation, with what the flags changed.
-    augmentation: {
-      ...defaults.augmentation,
-      crop: augmentation.crop,
-      ...(augmentation.flip === undefined ? {} : { flip: augmentation.flip }),
-      ...(augmentation.pad === undefined ? {} : { pad: augmentation.pad }),
-      ...(augmentation.padMode === undefined ? {} : { padMode: augmentation.padMode }),
-      ...(augmentation.cutout === undefined ? {} : { cutout: augmentation.cutout }),
-      cutoutCount: augmentation.cutoutCount ?? defaults.augmentation.cutoutCount,
-      ...(augmentation.crop ? {} : { pad: 0 }),
-    },
+    augmentation: augmentFromFlags(flags),
     backend: flags.backend,
     precision: flags.precision,
     seed: flags.seed,
@@ -101,7 +101,8 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainConfig, 'dataset'
     verifyData: flags.verify,
     shardsDir: flags.shardsDir,
     budget: flags.budget,
-    tta: flags.tta ?? defaults.tta,
+    tta: flags.tta,
     recalibrateBatches: flags.recalibrateBn,
   };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Omit<TrainSettings, 'dataset' | 'out'>;
 }

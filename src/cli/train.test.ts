@@ -32,7 +32,7 @@ it('a bad option value names the option', async () => {
 });
 
 it('an unknown recipe lists the recipes; an option the fast recipe has no use for is refused by name', async () => {
-  assert.match(await fails(['train', 'mnist', '--recipe', 'speedy']), /--recipe.*'speedy' is invalid\. Allowed choices are dawnbench, fast/);
+  assert.match(await fails(['train', 'mnist', '--recipe', 'speedy']), /--recipe.*'speedy' is invalid\. Allowed choices are auto, dawnbench, fast/);
   const stderr = await fails(['train', 'mnist', '--recipe', 'fast', '--cutout', '4', '--out', join(dir, 'fast-cutout')]);
   assert.match(stderr, /--cutout: the fast recipe has no cutout .*drop it, or use --recipe dawnbench/);
   assert.ok(!existsSync(join(dir, 'fast-cutout')), 'refused before anything is written');

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import cliProgress from 'cli-progress';
 import { datasetNames } from '../data/datasets.js';
-import type { TrainConfig, TrainHooks } from '../train/trainer.js';
+import type { TrainHooks } from '../train/trainer.js';
+import type { TrainSettings } from '../train/settings.js';
 import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-options.js';
 import { addRecipeOptions, configFromFlags, type RecipeFlags } from './recipe-options.js';
 
@@ -19,10 +20,10 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'go on with the run in this folder from its last finished epoch, with its own settings')
     .option('--force', 'train into an --out folder that already holds a model (its files are replaced)')
     .option('--no-report', 'skip the charts and report.html (the checkpoint, metrics.jsonl and summary.json are still written)');
-  addFolderOptions(addRecipeOptions(command)).action(async (dataset: string | undefined, flags: RecipeFlags & FolderFlags & { out?: string; report: boolean; resume?: string; force?: boolean }) => {
+  addFolderOptions(addRecipeOptions(command, 'auto')).action(async (dataset: string | undefined, flags: RecipeFlags & FolderFlags & { out?: string; report: boolean; resume?: string; force?: boolean }) => {
     const { train } = await import('../train/trainer.js');
     const { datasetRunName } = await import('../data/open.js');
-    const asked: TrainConfig = {
+    const asked: TrainSettings = {
       ...configFromFlags(flags),
       dataset: dataset ?? '',
       folder: folderFromFlags(flags),
@@ -45,7 +46,7 @@ export function register(program: Command): void {
     };
     process.on('SIGINT', onSigint);
     try {
-      const hooks = process.stderr.isTTY ? terminalHooks(config.batchSize) : jsonHooks();
+      const hooks = process.stderr.isTTY ? terminalHooks() : jsonHooks();
       const result = await train(config, { ...hooks, shouldStop: () => stopRequested });
       let where = `Run folder: ${config.out}`;
       if (flags.report) {
@@ -64,7 +65,8 @@ export function register(program: Command): void {
 }
 
 /** A bar per epoch on stderr, with loss, accuracy, learning rate, images/s and time left. */
-export function terminalHooks(batchSize: number): TrainHooks {
+export function terminalHooks(): TrainHooks {
+  let batchSize = 0;
   let bar: cliProgress.SingleBar | undefined;
   let epochStart = 0;
   let dataBar: { stage: string; bar: cliProgress.SingleBar; start: number } | undefined;
@@ -86,7 +88,13 @@ export function terminalHooks(batchSize: number): TrainHooks {
       }
     },
     onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
-    onPlan: (plan) => process.stderr.write(`budget plan: width ${plan.width}, ${plan.epochs} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
+    onRecipe: (_recipe, reason) => process.stderr.write(`recipe: ${reason}\n`),
+    onPlan: (plan) => process.stderr.write(`budget plan: ${plan.recipe} recipe, width ${plan.width}, ${plan.epochs} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
+    onReplan: (r) => process.stderr.write(`\nre-plan after step ${r.after_step}: ${r.reason}\n`),
+    onTrainStart: (config, width, epochs) => {
+      batchSize = config.batchSize;
+      process.stderr.write(`training the ${config.recipe} recipe: width ${width}, ${epochs} epoch(s) of batch ${config.batchSize}\n`);
+    },
     onStep: (epoch, step, steps, lr) => {
       if (!bar) {
         epochStart = performance.now();
@@ -116,7 +124,10 @@ export function jsonHooks(): TrainHooks {
   return {
     onPhase: (phase) => void line({ phase }),
     onPrecision: (choice) => void line({ precision: choice }),
+    onRecipe: (recipe, reason) => void line({ recipe, reason }),
     onPlan: (plan) => void line({ plan }),
+    onReplan: (replan) => void line({ replan }),
+    onTrainStart: (config, width, epochs) => void line({ train: { recipe: config.recipe, width, epochs, batch_size: config.batchSize } }),
     onEpoch: (r) => void line(r),
   };
 }

@@ -4,10 +4,16 @@
  *
  *   images [batch, C, H, W] float32, pixel / 255
  *   Sub mean, Div std                       the checkpoint's normalisation, per channel
- *   per stage of ResNet-9 (resnet9Stages)   Conv(+bias) Relu, batch norm folded into each conv
+ *   ResNet-9, per stage (resnet9Stages)     Conv(+bias) Relu, batch norm folded into each conv
  *                                           (eval mode); MaxPool and the residual Add where the
  *                                           stage has them
- *   GlobalMaxPool Flatten Gemm(alpha 0.125)  -> logits [batch, classes]
+ *   or the airbench network                 the 2x2 whitening Conv(+bias) GELU, then per group
+ *                                           Conv MaxPool GELU Conv GELU, each batch norm folded
+ *                                           into the conv before it (through the pool: see
+ *                                           foldedConv)
+ *   GlobalMaxPool Flatten Gemm(alpha)       -> logits [batch, classes] (alpha: the logit scale)
+ *
+ * GELU is spelled out as 0.5 x (1 + Erf(x / sqrt 2)), PyTorch's exact one: opset 17 has no Gelu.
  *
  * The normalisation stays as explicit Sub/Div nodes instead of being folded into the first conv:
  * the conv zero-pads its input, and a zero in normalised space is -mean/std in pixel space, so a
@@ -19,6 +25,9 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { defaultBatchNormEps } from '../core/ops/batchnorm.js';
+import type { BatchNormState } from '../core/ops/batchnorm.js';
+import type { Tensor } from '../core/tensor.js';
+import { type AirbenchNet, bnEps as airbenchBnEps, logitScale as airbenchLogitScale } from '../nn/airbench.js';
 import type { Network } from '../nn/network.js';
 import { type ConvBN, ResNet9 } from '../nn/resnet9.js';
 import { hwioToOihw } from '../nn/state-dict.js';
@@ -48,7 +57,8 @@ export interface OnnxExport {
 }
 
 /**
- * Export a kilosecond ResNet-9 checkpoint (`model.safetensors`) as an ONNX model at `outPath`.
+ * Export a kilosecond checkpoint (`model.safetensors`, ResNet-9 or the airbench network) as an
+ * ONNX model at `outPath`.
  *
  * The model takes `images`, float32 NCHW with values in 0..1 (pixel / 255) and any batch size,
  * applies the checkpoint's normalisation itself, and returns `logits`, float32 [batch, classes]:
@@ -57,7 +67,7 @@ export interface OnnxExport {
  *
  * The file is written atomically: a failed export never leaves a partial file at `outPath`.
  *
- * @throws UserError when the checkpoint cannot be read or is not a kilosecond ResNet-9, or when
+ * @throws UserError when the checkpoint cannot be read or is not a kilosecond model, or when
  *   the folder of `outPath` does not exist.
  */
 export async function exportOnnx(checkpointPath: string, outPath: string): Promise<OnnxExport> {
@@ -67,7 +77,7 @@ export async function exportOnnx(checkpointPath: string, outPath: string): Promi
   try {
     const { model, meta } = loadCheckpoint(checkpointPath, backend);
     try {
-      const bytes = encodeModel(await onnxModel(model, meta, checkpointPath));
+      const bytes = encodeModel(await onnxModel(model, meta));
       await writeFileAtomic(outPath, bytes);
       const [h, w] = meta.inputSize;
       return { path: outPath, bytes: bytes.length, opset: OPSET, inputShape: ['batch', meta.inChannels, h, w], classes: meta.classes, dataset: meta.dataset };
@@ -89,12 +99,8 @@ function checkWritable(outPath: string): void {
   }
 }
 
-/** The ModelProto of `model`, walked layer by layer as ResNet9.features and head do. */
-async function onnxModel(network: Network, meta: CheckpointMeta, path: string): Promise<ModelProto> {
-  if (!(network instanceof ResNet9)) {
-    throw new UserError(`${path} holds ${network.describe()} (the fast recipe's network): the ONNX export covers ResNet-9 checkpoints (the dawnbench recipe) only so far`);
-  }
-  const model = network;
+/** The ModelProto of `model`, walked layer by layer as its features and head are. */
+async function onnxModel(network: Network, meta: CheckpointMeta): Promise<ModelProto> {
   const g = new GraphBuilder();
   const c = meta.inChannels;
   const [h, w] = meta.inputSize;
@@ -103,20 +109,15 @@ async function onnxModel(network: Network, meta: CheckpointMeta, path: string): 
   const perChannel = (name: string, values: number[]) => g.constant(name, [1, c, 1, 1], Float32Array.from(values));
   let x = g.node('Sub', 'normalise.sub', ['images', perChannel('normalise.mean', meta.mean)]);
   x = g.node('Div', 'normalise.div', [x, perChannel('normalise.std', meta.std)]);
-  for (const stage of model.stages) {
-    x = await convBnRelu(g, stage.conv, x);
-    if (stage.pool) x = g.node('MaxPool', `${stage.conv.name}.pool`, [x], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
-    if (stage.residual) {
-      const [res1, res2] = stage.residual;
-      x = g.node('Add', `${stage.conv.name}.add`, [x, await convBnRelu(g, res2, await convBnRelu(g, res1, x))]);
-    }
-  }
-  x = g.node('GlobalMaxPool', 'head.pool', [x]);
+  const { features, classifier, logitScale, title } = network instanceof ResNet9
+    ? { features: await resnet9Features(g, network, x), classifier: network.classifier, logitScale: network.logitScale, title: 'ResNet-9' }
+    : { features: await airbenchFeatures(g, network as AirbenchNet, x), classifier: (network as AirbenchNet).classifier, logitScale: airbenchLogitScale, title: 'the airbench network' };
+  x = g.node('GlobalMaxPool', 'head.pool', [features]);
   x = g.node('Flatten', 'head.flatten', [x], [{ name: 'axis', type: AttributeType.INT, i: 1 }]);
-  // Gemm with transB takes the classifier weight in PyTorch's [classes, 8w] layout, as PyTorch's
-  // own export of nn.Linear does; alpha is the network's logit scale.
-  const classifier = g.constant('classifier.weight', [...model.classifier.shape], await model.classifier.read());
-  g.node('Gemm', 'head.classifier', [x, classifier], [{ name: 'alpha', type: AttributeType.FLOAT, f: model.logitScale }, { name: 'transB', type: AttributeType.INT, i: 1 }], 'logits');
+  // Gemm with transB takes the classifier weight in PyTorch's [classes, features] layout, as
+  // PyTorch's own export of nn.Linear does; alpha is the network's logit scale.
+  const weight = g.constant('classifier.weight', [...classifier.shape], await classifier.read());
+  g.node('Gemm', 'head.classifier', [x, weight], [{ name: 'alpha', type: AttributeType.FLOAT, f: logitScale }, { name: 'transB', type: AttributeType.INT, i: 1 }], 'logits');
 
   const input: ValueInfoProto = {
     ...tensorInfo('images', [{ dim_param: 'batch' }, { dim_value: c }, { dim_value: h }, { dim_value: w }]),
@@ -131,8 +132,8 @@ async function onnxModel(network: Network, meta: CheckpointMeta, path: string): 
     opset_import: [{ domain: '', version: OPSET }],
     producer_name: 'kilosecond',
     producer_version: kilosecondVersion,
-    doc_string: `ResNet-9 trained on ${meta.dataset} by kilosecond; batch norm folded into the convolutions (eval mode)`,
-    graph: { name: 'resnet9', node: g.nodes, initializer: g.initializers, input: [input], output: [output] },
+    doc_string: `${title} trained on ${meta.dataset} by kilosecond; batch norm folded into the convolutions (eval mode)`,
+    graph: { name: network.config.architecture, node: g.nodes, initializer: g.initializers, input: [input], output: [output] },
     metadata_props: Object.entries({
       producer: 'kilosecond',
       dataset: meta.dataset,
@@ -145,28 +146,88 @@ async function onnxModel(network: Network, meta: CheckpointMeta, path: string): 
   };
 }
 
-/**
- * conv3x3 (pad 1, no bias) -> eval-mode batch norm -> ReLU as Conv(+bias) -> Relu. Batch norm is
- * y = gamma * (conv(x) - mean) / sqrt(var + eps) + beta = conv_{w * s}(x) + (beta - mean * s)
- * with s = gamma / sqrt(var + eps) per output channel; computed in double, rounded once.
- */
-async function convBnRelu(g: GraphBuilder, block: ConvBN, x: string): Promise<string> {
-  const [, , cin, cout] = block.weight.shape;
-  const weight = hwioToOihw(await block.weight.read(), cin, cout);
-  const [gamma, beta, mean, variance] = await Promise.all(
-    [block.bn.weight, block.bn.bias, block.bn.runningMean, block.bn.runningVar].map((t) => t.read()),
-  );
-  const bias = new Float32Array(cout);
-  const taps = cin * 9;
-  for (let co = 0; co < cout; co++) {
-    const s = gamma[co]! / Math.sqrt(variance[co]! + defaultBatchNormEps);
-    for (let k = co * taps; k < (co + 1) * taps; k++) weight[k] = weight[k]! * s;
-    bias[co] = beta[co]! - mean[co]! * s;
+/** ResNet-9's stages (ResNet9.features). */
+async function resnet9Features(g: GraphBuilder, model: ResNet9, input: string): Promise<string> {
+  let x = input;
+  for (const stage of model.stages) {
+    x = await convBnRelu(g, stage.conv, x);
+    if (stage.pool) x = g.node('MaxPool', `${stage.conv.name}.pool`, [x], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+    if (stage.residual) {
+      const [res1, res2] = stage.residual;
+      x = g.node('Add', `${stage.conv.name}.add`, [x, await convBnRelu(g, res2, await convBnRelu(g, res1, x))]);
+    }
   }
-  const conv = g.node('Conv', `${block.name}.conv`, [
-    x, g.constant(`${block.name}.conv.weight`, [cout, cin, 3, 3], weight), g.constant(`${block.name}.conv.bias`, [cout], bias),
-  ], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]);
-  return g.node('Relu', `${block.name}.relu`, [conv]);
+  return x;
+}
+
+/** conv3x3 (pad 1, no bias) -> eval-mode batch norm -> ReLU, as Conv(+bias) -> Relu. */
+async function convBnRelu(g: GraphBuilder, block: ConvBN, x: string): Promise<string> {
+  return g.node('Relu', `${block.name}.relu`, [await foldedConv(g, `${block.name}.conv`, block.weight, block.bn, defaultBatchNormEps, x)]);
+}
+
+/** The airbench network's whitening layer and groups (AirbenchNet.features). */
+async function airbenchFeatures(g: GraphBuilder, model: AirbenchNet, input: string): Promise<string> {
+  const [k, , cin, cout] = model.whitenWeight.shape;
+  const whiten = g.node('Conv', 'whiten.conv', [
+    input,
+    g.constant('whiten.weight', [cout!, cin!, k!, k!], hwioToOihw(await model.whitenWeight.read(), cin!, cout!, k!)),
+    g.constant('whiten.bias', [cout!], await model.whitenBias.read()),
+  ], [ints('kernel_shape', [k!, k!])]);
+  let x = geluNodes(g, 'whiten', whiten);
+  for (const group of model.groups) {
+    // conv1 -> pool -> norm1: the norm is folded into conv1 when every channel's scale is
+    // positive, since max(s y + b) = s max(y) + b for s > 0; otherwise it stays after the pool.
+    const scales = foldScales(await readBatchNorm(group.norm1), airbenchBnEps);
+    if (scales.scale.every((s) => s > 0)) {
+      x = g.node('MaxPool', `${group.name}.pool`, [await foldedConv(g, `${group.name}.conv1`, group.conv1, group.norm1, airbenchBnEps, x)], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+    } else {
+      x = g.node('MaxPool', `${group.name}.pool`, [await foldedConv(g, `${group.name}.conv1`, group.conv1, undefined, airbenchBnEps, x)], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+      const channels = scales.scale.length;
+      x = g.node('Mul', `${group.name}.norm1.mul`, [x, g.constant(`${group.name}.norm1.scale`, [1, channels, 1, 1], scales.scale)]);
+      x = g.node('Add', `${group.name}.norm1.add`, [x, g.constant(`${group.name}.norm1.shift`, [1, channels, 1, 1], scales.shift)]);
+    }
+    x = geluNodes(g, `${group.name}.act1`, x);
+    x = geluNodes(g, `${group.name}.act2`, await foldedConv(g, `${group.name}.conv2`, group.conv2, group.norm2, airbenchBnEps, x));
+  }
+  return x;
+}
+
+/** Eval-mode batch norm as y = scale x + shift per channel: scale = gamma / sqrt(var + eps), shift = beta - mean scale (in double, rounded once). */
+function foldScales(bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }, eps: number): { scale: Float32Array; shift: Float32Array } {
+  const scale = bn.gamma.map((gm, c) => gm / Math.sqrt(bn.variance[c]! + eps));
+  const shift = bn.beta.map((b, c) => b - (bn.mean[c]! * bn.gamma[c]!) / Math.sqrt(bn.variance[c]! + eps));
+  return { scale, shift };
+}
+
+async function readBatchNorm(bn: BatchNormState): Promise<{ gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }> {
+  const [gamma, beta, mean, variance] = await Promise.all([bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((t) => t.read()));
+  return { gamma: gamma!, beta: beta!, mean: mean!, variance: variance! };
+}
+
+/**
+ * conv3x3 (pad 1, no bias) with an eval-mode batch norm after it folded in, as Conv(+bias):
+ * gamma (conv(x) - mean) / sqrt(var + eps) + beta = conv_{w s}(x) + (beta - mean s) with
+ * s = gamma / sqrt(var + eps) per output channel. Without a norm, the plain Conv.
+ */
+async function foldedConv(g: GraphBuilder, name: string, weightHwio: Tensor, bn: BatchNormState | undefined, eps: number, x: string): Promise<string> {
+  const [, , cin, cout] = weightHwio.shape as [number, number, number, number];
+  const weight = hwioToOihw(await weightHwio.read(), cin, cout);
+  const inputs = [x, `${name}.weight`];
+  if (bn) {
+    const { scale, shift } = foldScales(await readBatchNorm(bn), eps);
+    const taps = cin * 9;
+    for (let co = 0; co < cout; co++) for (let k = co * taps; k < (co + 1) * taps; k++) weight[k] = weight[k]! * scale[co]!;
+    inputs.push(g.constant(`${name}.bias`, [cout], shift));
+  }
+  g.constant(`${name}.weight`, [cout, cin, 3, 3], weight);
+  return g.node('Conv', name, inputs, [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]);
+}
+
+/** PyTorch's exact GELU, 0.5 x (1 + erf(x / sqrt 2)), in opset-17 nodes. */
+function geluNodes(g: GraphBuilder, name: string, x: string): string {
+  const erf = g.node('Erf', `${name}.erf`, [g.node('Div', `${name}.div`, [x, g.scalar(`${name}.sqrt2`, Math.SQRT2)])]);
+  const onePlus = g.node('Add', `${name}.add`, [erf, g.scalar(`${name}.one`, 1)]);
+  return g.node('Mul', `${name}.half`, [g.node('Mul', `${name}.mul`, [x, onePlus]), g.scalar(`${name}.half`, 0.5)], [], `${name}.gelu`);
 }
 
 /** Nodes in topological order (each added after its inputs) and the constant tensors they read. */
@@ -183,6 +244,11 @@ class GraphBuilder {
   constant(name: string, dims: number[], values: Float32Array): string {
     this.initializers.push({ name, dims, data_type: FLOAT, raw_data: littleEndian(values) });
     return name;
+  }
+
+  /** A float32 scalar constant (broadcast by the elementwise nodes). */
+  scalar(name: string, value: number): string {
+    return this.constant(name, [], Float32Array.of(value));
   }
 }
 

@@ -17,7 +17,7 @@ import { inferenceBatchSize, predictBatch, type ImagePrediction } from '../predi
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 import { BatchUploader, evaluate as evaluateTestSet } from '../train/evaluate.js';
 import { DeviceMetrics } from '../train/step.js';
-import { recipe } from '../train/trainer.js';
+import { recipe } from '../train/settings.js';
 
 /** `count` images of height * width * channels bytes each, HWC: an `ImageSet` without labels. */
 export type Images = Omit<ImageSet, 'labels'>;

@@ -32,9 +32,10 @@ export const whiteningKernel = 2;
 /** The smallest input side: 16 -> 15 (whitening) -> 7 -> 3 -> 1 through the three pools. */
 export const minInputSide = 16;
 
-const bnEps = 1e-12;
+/** The batch norms' epsilon (airbench's), and the scale of the logits. */
+export const bnEps = 1e-12;
 const bnMomentum = 0.4;
-const logitScale = 1 / 9;
+export const logitScale = 1 / 9;
 
 /** Output channels of the whitening layer: every principal axis of the 2x2 patches and its negation. */
 export function whiteningWidth(inChannels: number): number {

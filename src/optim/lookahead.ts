@@ -6,7 +6,8 @@
 import { Tensor } from '../core/tensor.js';
 
 export class Lookahead {
-  private readonly averages: Tensor[];
+  /** The moving averages, one per tensor, in the constructor's order. */
+  readonly averages: readonly Tensor[];
 
   /** `tensors`: what is averaged (parameters, and whatever else should move with them). */
   constructor(private readonly tensors: readonly Tensor[]) {

@@ -1,33 +1,34 @@
 /**
  * @file The budget planner: given a wall-clock budget for a whole run and step times measured
- * on this machine, choose the width and the number of epochs so that the run ends inside it.
- * Pure functions of measurements, so that the policy is testable without a clock.
+ * on this machine, choose the recipe, the width and the number of epochs that the grid
+ * (grid.ts) expects to reach the best test accuracy inside it; and, once training runs, how many
+ * steps are still affordable when the machine turns out slower than measured. Pure functions of
+ * measurements, so that the policy is testable without a clock.
  */
+import { type Expectation, type GridPoint, expectedAccuracy } from './grid.js';
+import type { RecipeName } from './recipes.js';
 
 export interface StepMeasurement {
   width: number;
-  /** Seconds per training step at the run's batch size. */
+  /** Seconds per training step at the recipe's batch size. */
   stepSeconds: number;
   /** Test images evaluated per second (forward only). */
   evalImagesPerSecond: number;
 }
 
-export interface BudgetInput {
-  /** Seconds for the whole run, data preparation and reports included. */
-  budgetSeconds: number;
-  /** Seconds already spent (loading data, measuring). */
-  elapsedSeconds: number;
+/** What a recipe's run costs besides its steps, and how long it may be. */
+export interface RecipeCosts {
+  batchSize: number;
+  /** The most epochs the planner may give the recipe. */
+  maxEpochs: number;
+  /**
+   * The fewest it should: shorter schedules are outside what the grid measured, and can fail
+   * outright (one epoch of the fast recipe warms up to its peak rate in 13 steps and diverged on
+   * MNIST). Taken only when no candidate affords this many.
+   */
+  minEpochs: number;
   /** Seconds per epoch spent preparing data before training (precomputing augmentation); 0 online. */
   prepareSecondsPerEpoch: number;
-  trainCount: number;
-  testCount: number;
-  batchSize: number;
-  /** The recipe's epoch count: a budget never buys more. */
-  maxEpochs: number;
-  /** Below this many epochs a narrower network is preferred (when the width is the planner's to choose). */
-  minEpochs: number;
-  /** Seconds held back for the checkpoint, charts and report at the end. */
-  reserveSeconds: number;
   /**
    * Passes over the test set after the last epoch's own: the confusion matrix's, and one per
    * extra view of test-time augmentation (the fast recipe's has six views).
@@ -35,48 +36,159 @@ export interface BudgetInput {
   finalTestPasses: number;
 }
 
+export interface BudgetInput {
+  /** Seconds for the whole run, data preparation and reports included. */
+  budgetSeconds: number;
+  /** Seconds already spent (loading data, measuring). */
+  elapsedSeconds: number;
+  trainCount: number;
+  testCount: number;
+  /** Seconds held back for the checkpoint, charts and report at the end. */
+  reserveSeconds: number;
+}
+
+/** One recipe at one width, measured on this machine. */
+export interface Candidate {
+  recipe: RecipeName;
+  costs: RecipeCosts;
+  measurement: StepMeasurement;
+}
+
 export interface BudgetPlan {
+  recipe: RecipeName;
   width: number;
   epochs: number;
   stepsPerEpoch: number;
   /** Predicted seconds for the whole run. */
   predictedSeconds: number;
-  /** Why this plan, in one sentence (printed before training starts). */
+  /** What the grid expects the plan to reach (0..1); absent where it has no point of the recipe. */
+  expectedAccuracy?: number;
+  /** Why this plan, in one or two sentences (printed before training starts). */
+  reason: string;
+  /** Predicted seconds of an epoch's pass over the test set, and of what follows the last step (final passes, reserve). */
+  evalSecondsPerEpoch: number;
+  finalSeconds: number;
+  /** Each time training found the plan no longer fit and compressed it, in order (none when the machine kept its pace). */
+  replans: Replan[];
+}
+
+/** A re-plan while training, as summary.json records it. */
+export interface Replan {
+  /** Steps trained when it was made. */
+  after_step: number;
+  elapsed_seconds: number;
+  /** The run's total steps before and after. */
+  steps_before: number;
+  steps_after: number;
+  /** The recent step time it was based on. */
+  seconds_per_step: number;
   reason: string;
 }
 
-/** Seconds one epoch takes at this measurement: training steps plus a pass over the test set. */
-export function epochSeconds(m: StepMeasurement, input: BudgetInput): number {
-  const steps = Math.floor(input.trainCount / input.batchSize);
-  return steps * m.stepSeconds + input.testCount / m.evalImagesPerSecond + input.prepareSecondsPerEpoch;
+const stepsPerEpoch = (c: Candidate, input: BudgetInput): number => Math.floor(input.trainCount / c.costs.batchSize);
+
+/** Seconds one epoch takes: training steps plus a pass over the test set. */
+export function epochSeconds(c: Candidate, input: BudgetInput): number {
+  return stepsPerEpoch(c, input) * c.measurement.stepSeconds + input.testCount / c.measurement.evalImagesPerSecond + c.costs.prepareSecondsPerEpoch;
 }
 
 /** Seconds of the passes over the test set that follow the last epoch. */
-function finalSeconds(m: StepMeasurement, input: BudgetInput): number {
-  return (input.finalTestPasses * input.testCount) / m.evalImagesPerSecond;
+function finalSeconds(c: Candidate, input: BudgetInput): number {
+  return (c.costs.finalTestPasses * input.testCount) / c.measurement.evalImagesPerSecond;
 }
 
-/** The most epochs (up to maxEpochs) that fit; 0 when not even one does. */
-export function epochsThatFit(m: StepMeasurement, input: BudgetInput): number {
-  const available = input.budgetSeconds - input.elapsedSeconds - input.reserveSeconds - finalSeconds(m, input);
-  const fit = Math.floor(available / epochSeconds(m, input));
-  return Math.max(0, Math.min(input.maxEpochs, fit));
+/** The most epochs (up to the recipe's maximum) that fit; 0 when not even one does. */
+export function epochsThatFit(c: Candidate, input: BudgetInput): number {
+  const available = input.budgetSeconds - input.elapsedSeconds - input.reserveSeconds - finalSeconds(c, input);
+  return Math.max(0, Math.min(c.costs.maxEpochs, Math.floor(available / epochSeconds(c, input))));
+}
+
+/** Seconds a run of `epochs` epochs of `c` takes in all, from the run's start. */
+function predictedSeconds(c: Candidate, epochs: number, input: BudgetInput): number {
+  return input.elapsedSeconds + epochs * epochSeconds(c, input) + finalSeconds(c, input) + input.reserveSeconds;
+}
+
+/** The smallest budget in which one epoch of some candidate fits (what a refused budget should have been). */
+export function smallestBudget(candidates: readonly Candidate[], input: BudgetInput): number {
+  return Math.min(...candidates.map((c) => predictedSeconds(c, 1, input)));
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+const describe = (c: Candidate, epochs: number): string => `${c.recipe} width ${c.measurement.width}, ${epochs} epoch(s)`;
+
+function expectationText(e: Expectation): string {
+  return `carried from the grid's ${e.from.recipe} width ${e.from.width} x ${e.from.epochs} epochs (${percent(e.from.accuracy)}) by error ∝ work^-${e.exponent.toFixed(2)}`;
 }
 
 /**
- * Choose among measured widths (any order): the widest one that affords `minEpochs`; if none
- * does, the one affording the most epochs (at least one). Returns undefined when not even one
- * epoch of the narrowest fits: the run cannot meet its budget.
+ * Choose among measured candidates (any order): each gets the most epochs that fit, and the
+ * plan is the one the grid expects to reach the best test accuracy on `dataset` (ties: the
+ * quicker). A candidate whose recipe has no grid point there ranks below all that have one, the
+ * widest first. Returns undefined when not even one epoch of any candidate fits.
  */
-export function planBudget(measurements: readonly StepMeasurement[], input: BudgetInput): BudgetPlan | undefined {
-  const widestFirst = [...measurements].sort((a, b) => b.width - a.width);
-  const options = widestFirst.map((m) => ({ m, epochs: epochsThatFit(m, input) }));
-  const roomy = options.find((o) => o.epochs >= Math.min(input.minEpochs, input.maxEpochs));
-  const best = roomy ?? options.reduce((a, b) => (b.epochs > a.epochs ? b : a), options[0]);
-  if (!best || best.epochs < 1) return undefined;
-  const predicted = input.elapsedSeconds + best.epochs * epochSeconds(best.m, input) + finalSeconds(best.m, input) + input.reserveSeconds;
-  const reason = roomy
-    ? `width ${best.m.width} is the widest network that affords ${best.epochs} epoch(s) (at least ${Math.min(input.minEpochs, input.maxEpochs)} wanted)`
-    : `no width affords ${input.minEpochs} epochs; width ${best.m.width} affords the most (${best.epochs})`;
-  return { width: best.m.width, epochs: best.epochs, stepsPerEpoch: Math.floor(input.trainCount / input.batchSize), predictedSeconds: predicted, reason };
+export function planBudget(candidates: readonly Candidate[], input: BudgetInput, dataset: GridPoint['dataset']): BudgetPlan | undefined {
+  const fitting = candidates.map((c) => ({ c, epochs: epochsThatFit(c, input) })).filter((o) => o.epochs >= 1);
+  const inRange = fitting.filter((o) => o.epochs >= o.c.costs.minEpochs);
+  const options = (inRange.length > 0 ? inRange : fitting)
+    .map((o) => ({ ...o, expected: expectedAccuracy(dataset, o.c.recipe, o.c.measurement.width, o.epochs), seconds: predictedSeconds(o.c, o.epochs, input) }));
+  if (options.length === 0) return undefined;
+  const score = (o: (typeof options)[number]): number => o.expected?.accuracy ?? -1 + o.c.measurement.width * 1e-6;
+  const ranked = [...options].sort((a, b) => score(b) - score(a) || a.seconds - b.seconds);
+  const best = ranked[0]!;
+  const runnerUp = ranked.find((o) => o.c.recipe !== best.c.recipe) ?? ranked[1];
+  const short = inRange.length === 0 ? ` (no plan affords the ${best.c.costs.minEpochs} epochs the grid starts at: this budget is short for this machine)` : '';
+  const why = best.expected
+    ? `${describe(best.c, best.epochs)}${short} fits and is expected to reach ${percent(best.expected.accuracy)} on ${dataset} (${expectationText(best.expected)})`
+    : `${describe(best.c, best.epochs)} fits; the grid has no ${best.c.recipe} point for ${dataset}, so the widest network that fits was taken`;
+  const other = runnerUp?.expected ? `; the best other, ${describe(runnerUp.c, runnerUp.epochs)}: ${percent(runnerUp.expected.accuracy)}` : '';
+  return {
+    recipe: best.c.recipe,
+    width: best.c.measurement.width,
+    epochs: best.epochs,
+    stepsPerEpoch: stepsPerEpoch(best.c, input),
+    predictedSeconds: best.seconds,
+    ...(best.expected ? { expectedAccuracy: best.expected.accuracy } : {}),
+    reason: why + other,
+    evalSecondsPerEpoch: input.testCount / best.c.measurement.evalImagesPerSecond,
+    finalSeconds: finalSeconds(best.c, input) + input.reserveSeconds,
+    replans: [],
+  };
+}
+
+/** Where a budgeted run stands, read after a step. */
+export interface RunProgress {
+  budgetSeconds: number;
+  elapsedSeconds: number;
+  stepsDone: number;
+  /** The steps the run plans to train in all, as the last re-plan left them. */
+  totalSteps: number;
+  /** The steps of the plan made before training: a re-plan never goes beyond them. */
+  plannedSteps: number;
+  /** Seconds per step lately, as measured in this run. */
+  secondsPerStep: number;
+  /** Seconds of the evaluations still to come (each remaining epoch's, and the final passes) and the reserve. */
+  secondsAfterSteps: number;
+}
+
+/** Allowed overshoot of a prediction before the plan is cut: 2% of the budget or 3 s, as the goal allows. */
+export function budgetTolerance(budgetSeconds: number): number {
+  return Math.max(3, 0.02 * budgetSeconds);
+}
+
+/**
+ * The run's new total of steps, when the one planned no longer ends where it should: past the
+ * budget (the machine slowed), or, after a cut, well before it (the pace came back, or the cut
+ * was made on a few slow steps). Either way as many steps as the time left buys at the recent
+ * pace, aiming half the tolerance inside the budget; never fewer than one more (the schedule
+ * must still end) nor more than were planned. Undefined while the plan still fits.
+ */
+export function replannedSteps(p: RunProgress): number | undefined {
+  const tolerance = budgetTolerance(p.budgetSeconds);
+  const predicted = p.elapsedSeconds + (p.totalSteps - p.stepsDone) * p.secondsPerStep + p.secondsAfterSteps;
+  const late = predicted > p.budgetSeconds;
+  const early = p.totalSteps < p.plannedSteps && predicted < p.budgetSeconds - 1.5 * tolerance;
+  if (!late && !early) return undefined;
+  const left = p.budgetSeconds - tolerance / 2 - p.elapsedSeconds - p.secondsAfterSteps;
+  const steps = Math.min(p.plannedSteps - p.stepsDone, Math.max(1, Math.floor(left / p.secondsPerStep)));
+  return p.stepsDone + steps === p.totalSteps ? undefined : p.stepsDone + steps;
 }

@@ -13,7 +13,8 @@ import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
 import { readSafetensors } from '../nn/safetensors.js';
-import { openRunData, recipe, train } from './trainer.js';
+import { openRunData, train } from './trainer.js';
+import { recipe } from './settings.js';
 import { needFashionMnist } from '../testing/needs.js';
 
 const lostMessage = 'WebGPU: the GPU device was lost (test); use `--backend cpu` instead';

@@ -14,7 +14,8 @@ import { after, before, it } from 'node:test';
 import { createBackend } from '../backends/index.js';
 import type { OpenedDataset } from '../data/open.js';
 import { plantedPatchSet } from '../testing/sanity-fixtures.js';
-import { recipe, train } from './trainer.js';
+import { train } from './trainer.js';
+import { recipe } from './settings.js';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'kilosecond-memory-epochs-')); });

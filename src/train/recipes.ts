@@ -11,6 +11,7 @@
  *   pulled towards a moving average every 5 steps, translate-2 and alternating-flip
  *   augmentation, and mirror-plus-shift test-time augmentation.
  */
+import type { Tensor } from '../core/tensor.js';
 import type { ImageSet, DatasetInfo } from '../data/datasets.js';
 import { testBatches } from '../data/loader.js';
 import { AirbenchNet, whiteningKernel } from '../nn/airbench.js';
@@ -31,6 +32,12 @@ export interface RecipeSession {
   afterStep(stepsDone: number): void;
   /** After the run's last step, before the final evaluation. */
   finish(): void;
+  /**
+   * Tensors the session keeps beyond the model and optimiser (the fast recipe's weight
+   * average), in a fixed order: the training state saves them so that a resumed run goes on
+   * exactly as an uninterrupted one.
+   */
+  state(): readonly Tensor[];
   dispose(): void;
 }
 
@@ -59,7 +66,7 @@ export interface Recipe {
   start(network: Network, optimiser: Sgd, o: { train: ImageSet; info: DatasetInfo; totalSteps: number; resumed: boolean }): RecipeSession;
 }
 
-const nothingAround: RecipeSession = { startEpoch() {}, afterStep() {}, finish() {}, dispose() {} };
+const nothingAround: RecipeSession = { startEpoch() {}, afterStep() {}, finish() {}, state: () => [], dispose() {} };
 
 const dawnbench: Recipe = {
   name: 'dawnbench',
@@ -135,6 +142,7 @@ const fast: Recipe = {
         averaged.step(airbench.lookahead.base ** 5 * (stepsDone / o.totalSteps) ** 3);
       },
       finish: () => averaged.step(1),
+      state: () => averaged.averages,
       dispose: () => averaged.dispose(),
     };
   },

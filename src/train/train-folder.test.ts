@@ -21,7 +21,8 @@ import { imageFilesIn, predictFiles } from '../predict/predict.js';
 import { writePngFolder } from '../testing/image-folders.js';
 import { needFashionMnist } from '../testing/needs.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { recipe, train, type TrainConfig } from './trainer.js';
+import { train } from './trainer.js';
+import { recipe, type TrainConfig } from './settings.js';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'kilosecond-folder-train-')); });

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { msg, setting, UserError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Network } from '../nn/network.js';
 import { readSafetensors, requireF32, writeSafetensors, type SafeTensor } from '../nn/safetensors.js';
 import { loadStateDict, stateDict } from '../nn/state-dict.js';
@@ -20,6 +21,8 @@ import type { Precision } from '../core/precision.js';
 export const trainStateFile = 'train-state.safetensors';
 
 const momentumPrefix = 'optimizer.momentum.';
+/** The recipe session's own tensors (RecipeSession.state), by index. */
+const recipeStatePrefix = 'recipe.state.';
 
 /** Everything but the tensors. */
 export interface TrainProgress {
@@ -38,7 +41,7 @@ export interface TrainProgress {
   seconds: { data_preparation: number; calibration: number; training: number; evaluation: number };
 }
 
-export async function saveTrainState(dir: string, model: Network, optimiser: Sgd, progress: TrainProgress): Promise<void> {
+export async function saveTrainState(dir: string, model: Network, optimiser: Sgd, progress: TrainProgress, recipeState: readonly Tensor[]): Promise<void> {
   const tensors = await stateDict(model);
   const names = model.namedParameters().map(([name]) => name);
   const momenta = optimiser.momenta();
@@ -47,6 +50,7 @@ export async function saveTrainState(dir: string, model: Network, optimiser: Sgd
     const m = momenta[i]!;
     tensors.set(`${momentumPrefix}${names[i]}`, { dtype: 'F32', shape: [...m.shape], data: await m.read() } satisfies SafeTensor);
   }
+  for (const [i, t] of recipeState.entries()) tensors.set(`${recipeStatePrefix}${i}`, { dtype: 'F32', shape: [...t.shape], data: await t.read() } satisfies SafeTensor);
   writeSafetensors(join(dir, trainStateFile), tensors, { format: 'kilosecond-train-state', progress: JSON.stringify(progress) });
 }
 
@@ -65,8 +69,19 @@ export function readTrainProgress(dir: string): TrainProgress {
 export function restoreTrainState(dir: string, model: Network, optimiser: Sgd): void {
   const path = join(dir, trainStateFile);
   const file = readSafetensors(path);
-  const weights = new Map([...file.tensors].filter(([name]) => !name.startsWith(momentumPrefix)));
+  const weights = new Map([...file.tensors].filter(([name]) => !name.startsWith(momentumPrefix) && !name.startsWith(recipeStatePrefix)));
   loadStateDict(model, weights, path);
   const params = model.namedParameters();
   optimiser.loadMomenta(params.map(([name, t]) => requireF32(file, `${momentumPrefix}${name}`, path, [...t.shape])));
+}
+
+/**
+ * Puts the saved recipe-session tensors back (RecipeSession.state). A state saved before the
+ * session's tensors were (or by a recipe with none) leaves them as the session made them.
+ */
+export function restoreRecipeState(dir: string, recipeState: readonly Tensor[]): void {
+  const path = join(dir, trainStateFile);
+  const file = readSafetensors(path);
+  if (!file.tensors.has(`${recipeStatePrefix}0`)) return;
+  for (const [i, t] of recipeState.entries()) t.write(requireF32(file, `${recipeStatePrefix}${i}`, path, [...t.shape]));
 }

@@ -9,133 +9,36 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, appendFile, rm } from 'node:fs/promises';
-import { readTrainProgress, restoreTrainState, saveTrainState, type TrainProgress } from './train-state.js';
+import { readTrainProgress, restoreRecipeState, restoreTrainState, saveTrainState, type TrainProgress } from './train-state.js';
+import type { Tensor } from '../core/tensor.js';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import type { Backend } from '../core/backend.js';
 import { Message, msg, setting, UserError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
 import { type BackendOptions, createBackend, cpuBf16Available } from '../backends/index.js';
 import type { Precision } from '../core/precision.js';
-import { type PrecisionChoice, type PrecisionSetting, choosePrecision } from './precision.js';
-import { augmentFor, defaultAugment, validateAugment, type AugmentConfig, type AugmentSettings } from '../data/augment.js';
+import { type PrecisionChoice, choosePrecision } from './precision.js';
+import { augmentFor, validateAugment, type AugmentConfig } from '../data/augment.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
-import type { FolderLoadOptions } from '../data/folder/load.js';
 import { openDataset, type OpenedDataset } from '../data/open.js';
 import { createTrainLoader, testBatches, type TrainLoader } from '../data/loader.js';
 import { precompute } from '../data/precompute.js';
 import { createNetwork } from '../nn/create-network.js';
 import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
-import { type RecipeName, fastRate, fastWeightDecay, recipes } from './recipes.js';
-import { trainedViews, ttaFor, viewsOf } from './tta.js';
-import { type BudgetPlan, type StepMeasurement, planBudget } from './budget.js';
+import { type RecipeName, recipes } from './recipes.js';
+import { type TrainConfig, type TrainSettings, recipe, recipeDefaults, resolveSettings } from './settings.js';
+import { trainedViews, ttaFor } from './tta.js';
+import { type BudgetPlan, type Replan, type StepMeasurement, replannedSteps } from './budget.js';
+import { CompressedSchedule } from './compressed-schedule.js';
+import { type RunConfig, planRun, recipeCandidates, measureWidths } from './plan-run.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { EventWriter } from './tensorboard.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { BatchUploader, confusionMatrix, evaluate, perClassAccuracy } from './evaluate.js';
-import { DeviceMetrics, evalBatch, recalibrateBatchNorm, trainStep, type DeviceBatch } from './step.js';
+import { DeviceMetrics, recalibrateBatchNorm, trainStep, type DeviceBatch } from './step.js';
 
-export type AugmentMode = 'precomputed' | 'online' | 'none';
-
-export interface TrainConfig {
-  /** A built-in dataset's name, or the path of a folder of images. */
-  dataset: string;
-  /** How to train: the network, the rate's shape and what happens around the steps (recipes.ts). */
-  recipe: RecipeName;
-  /** How an image folder is split, sized and decoded (ignored for the built-in datasets). */
-  folder?: Omit<FolderLoadOptions, 'onProgress'>;
-  epochs: number;
-  batchSize: number;
-  /** Base width; undefined lets the budget planner choose (the recipe's without a budget). */
-  width?: number;
-  lr: number;
-  peakEpoch: number;
-  momentum: number;
-  weightDecay: number;
-  nesterov: boolean;
-  labelSmoothing: number;
-  augment: AugmentMode;
-  /** The pad mode, padding, cutout side and flip, when not given, are the dataset's (DatasetInfo.padMode, augmentSides, flip). */
-  augmentation: AugmentSettings;
-  backend: string;
-  /** The convolutions' precision (docs/precision.md); 'auto' (the default) measures which trains faster here. */
-  precision?: PrecisionSetting;
-  seed: number;
-  dataDir?: string;
-  /** Check the dataset files' md5s and image counts (default true). */
-  verifyData?: boolean;
-  /** Go on with the run in `out` from its last finished epoch (train-state.safetensors); the settings must be the run's. */
-  resume?: boolean;
-  /** Train into an `out` that already holds a model, replacing the run's files (never others). */
-  overwrite?: boolean;
-  /** Where precomputed shards go (default: the user cache, so runs reuse them). */
-  shardsDir?: string;
-  out: string;
-  /** Seconds for the whole run; undefined trains `epochs` epochs whatever it takes. */
-  budget?: number;
-  /** At the final evaluation, the recipe's test-time augmentation (tta.ts): mirror images, and for the fast recipe shifted ones. */
-  tta: boolean;
-  /** Test images per evaluation batch. */
-  evalBatchSize: number;
-  /**
-   * Before the final evaluation, re-estimate the batch-norm statistics over this many batches of
-   * un-augmented training images (0: keep the running averages training left). Off in the recipe:
-   * with the one-cycle schedule it cost 0.13-0.18 points in paired runs (BENCHMARKS.md).
-   */
-  recalibrateBatches: number;
-}
-
-/**
- * The DAWNBench recipe (DESIGN.md §1): every default of a run, here only. The command line's
- * defaults and help are read from it, and so are the benches'.
- */
-export const recipe: RecipeDefaults = {
-  recipe: 'dawnbench',
-  epochs: 25,
-  batchSize: 512,
-  width: 64,
-  lr: 0.4,
-  peakEpoch: 5,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  nesterov: true,
-  labelSmoothing: 0.2,
-  augment: 'precomputed',
-  // Pad mode, padding, cutout and flip left to the dataset (augmentFor), as the command line leaves them.
-  augmentation: { crop: defaultAugment.crop, cutoutCount: defaultAugment.cutoutCount },
-  backend: 'cpu',
-  precision: 'auto',
-  seed: 0,
-  tta: false,
-  evalBatchSize: 1000,
-  recalibrateBatches: 0,
-};
-
-export type RecipeDefaults = Omit<TrainConfig, 'dataset' | 'out'> & { width: number };
-
-/**
- * The fast recipe's defaults (recipes.ts): airbench94's published settings, but 10 whole epochs
- * where airbench trains 9.9 (our epochs are whole).
- */
-export const fastRecipe: RecipeDefaults = {
-  ...recipe,
-  recipe: 'fast',
-  epochs: 10,
-  batchSize: 1024,
-  width: 64,
-  lr: fastRate,
-  momentum: 0.85,
-  weightDecay: fastWeightDecay,
-  labelSmoothing: 0.2,
-  // Translation by up to 2 pixels (the pad mode is the dataset's: reflect for CIFAR-10, as airbench).
-  // The flip, alternating where the dataset flips at all, is the dataset's.
-  augmentation: { crop: true, pad: 2, alternateFlip: true, cutout: 0, cutoutCount: 0 },
-  tta: true,
-};
-
-export const recipeDefaults: Record<RecipeName, RecipeDefaults> = { dawnbench: recipe, fast: fastRecipe };
 
 export interface EpochRecord {
   epoch: number;
@@ -156,7 +59,13 @@ export interface EpochRecord {
 
 export interface TrainHooks {
   onPhase?(phase: string): void;
-  onPlan?(plan: BudgetPlan, measurements: StepMeasurement[]): void;
+  onPlan?(plan: BudgetPlan, measurements: Array<StepMeasurement & { recipe: RecipeName }>): void;
+  /** The recipe the run trains when it was the run's to choose, and why. */
+  onRecipe?(recipe: RecipeName, reason: string): void;
+  /** Training starts: the recipe's settings as they run, the width and the planned epochs. */
+  onTrainStart?(config: TrainConfig, width: number, epochs: number): void;
+  /** The budget's plan no longer fit (the machine slowed) and the rest of the schedule was compressed. */
+  onReplan?(replan: Replan): void;
   /** The precision the run trains in, and why. */
   onPrecision?(choice: PrecisionChoice): void;
   onStep?(epoch: number, step: number, steps: number, lr: number): void;
@@ -209,8 +118,6 @@ function namingVerifyData(err: unknown): never {
   throw new UserError(new Message(err.parts.map((p) => (typeof p !== 'string' && p.field === 'verify' ? { ...p, field: 'verifyData' } : p))));
 }
 
-/** Seconds since `start` (a performance.now() value). */
-const since = (start: number): number => (performance.now() - start) / 1000;
 
 /** Fewer steps than this per epoch and the one-cycle schedule has nothing to shape. */
 const minStepsPerEpoch = 4;
@@ -224,11 +131,8 @@ export function batchSizeFor(asked: number, trainCount: number): number {
   return Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, trainCount / minStepsPerEpoch))));
 }
 
-/** Widths the budget planner may choose from when `width` is not given: the recipe's, and narrower. */
-const candidateWidths = [recipe.width, recipe.width / 2, recipe.width / 4];
-
 /** A run's dataset, opened as `settings` say: both splits, an image folder split with the run's seed. */
-export function openRunData(settings: TrainConfig, hooks: Pick<TrainHooks, 'onDataProgress'> = {}): Promise<OpenedDataset> {
+export function openRunData(settings: TrainSettings, hooks: Pick<TrainHooks, 'onDataProgress'> = {}): Promise<OpenedDataset> {
   return openDataset(settings.dataset, {
     dataDir: settings.dataDir, verify: settings.verifyData !== false, split: 'both',
     folder: { ...settings.folder, seed: settings.seed, ...(hooks.onDataProgress ? { onProgress: hooks.onDataProgress } : {}) },
@@ -236,7 +140,7 @@ export function openRunData(settings: TrainConfig, hooks: Pick<TrainHooks, 'onDa
 }
 
 /** The settings as a run on `data` trains with them: what the dataset decides filled in, the batch capped to its training set. */
-export function configForData(settings: TrainConfig, data: OpenedDataset): TrainConfig & { augmentation: AugmentConfig } {
+export function configForData(settings: TrainConfig, data: OpenedDataset): RunConfig {
   return { ...settings, augmentation: augmentFor(settings.augmentation, data.info), batchSize: batchSizeFor(settings.batchSize, data.train!.count) };
 }
 
@@ -246,15 +150,19 @@ export function configForData(settings: TrainConfig, data: OpenedDataset): Train
  */
 export interface TrainDependencies {
   createBackend(name: string, options?: BackendOptions): Promise<Backend>;
-  openData(settings: TrainConfig, hooks: TrainHooks): Promise<OpenedDataset>;
+  openData(settings: TrainSettings, hooks: TrainHooks): Promise<OpenedDataset>;
+  /** Milliseconds, as performance.now() counts them: a test slows the run's clock to see the budget kept. */
+  now?(): number;
 }
 
 export async function train(
-  settings: TrainConfig, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend, openData: openRunData },
+  settings: TrainSettings, hooks: TrainHooks = {}, deps: TrainDependencies = { createBackend, openData: openRunData },
 ): Promise<TrainResult> {
-  const callStart = performance.now();
+  const now = deps.now ?? (() => performance.now());
+  const since = (start: number): number => (now() - start) / 1000;
+  const callStart = now();
   const resumed = settings.resume ? readTrainProgress(settings.out) : undefined;
-  if (resumed && resumed.trainedEpochs >= resumed.plannedEpochs) {
+  if (resumed && resumed.trainedEpochs >= finalEpochs(resumed)) {
     const last = resumed.history.at(-1) as EpochRecord | undefined;
     throw new UserError(`${settings.out}: the run finished all ${resumed.plannedEpochs} epochs${last ? ` (test accuracy ${(100 * last.test_accuracy).toFixed(2)}%)` : ''}; there is nothing to resume`);
   }
@@ -265,64 +173,54 @@ export async function train(
   const data = await deps.openData(settings, hooks);
   // The run's clock starts when its data began to open: a bench may hand over data it opened
   // before calling, and that time is this run's data preparation as much as when opened here.
-  const runStart = Math.min(callStart, performance.now() - 1000 * data.openSeconds);
+  const runStart = Math.min(callStart, now() - 1000 * data.openSeconds);
   let phaseStart = runStart;
   const info = data.info;
   const trainSet = data.train!;
   const testSet = data.test!;
-  const config = configForData(settings, data);
-  if (config.batchSize < settings.batchSize) hooks.onPhase?.(`batch size ${config.batchSize} instead of ${settings.batchSize}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
-  validateAugment(config.augmentation, info.height, info.width);
+  // A resumed run trains the recipe it chose when it started (runs from before the choice: dawnbench's).
+  const candidates = resumed ? { recipes: [(resumed.settings as TrainSettings).recipe === 'fast' ? 'fast' as const : 'dawnbench' as const] } : recipeCandidates(settings, info);
+  const configs: Partial<Record<RecipeName, RunConfig>> = {};
+  for (const r of candidates.recipes) {
+    const c = configForData(resolveSettings(settings, r), data);
+    const asked = settings.batchSize ?? recipeDefaults[r].batchSize;
+    if (c.batchSize < asked) hooks.onPhase?.(`batch size ${c.batchSize} instead of ${asked}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
+    validateAugment(c.augmentation, info.height, info.width);
+    configs[r] = c;
+  }
+  const first = configs[candidates.recipes[0]!]!;
   let dataSeconds = since(phaseStart);
-  await ensureWritable(config.out);
+  await ensureWritable(first.out);
 
-  // Calibration: timing the precisions (for 'auto'), then the widths (under a budget).
-  phaseStart = performance.now();
-  const { backend, choice, measured } = await openBackend(config, info, resumed, deps, hooks);
+  // Calibration: timing the precisions (for 'auto'), then the candidates (under a budget).
+  phaseStart = now();
+  const { backend, choice } = await openBackend(first, info, resumed, deps, hooks, now);
   hooks.onPrecision?.(choice);
   try {
     let plan: BudgetPlan | undefined;
-    let width = config.width ?? recipe.width;
-    let epochs = config.epochs;
+    let config = first;
+    let width = first.width ?? recipe.width;
+    let epochs = first.epochs;
     if (resumed) {
       // The plan was made when the run started: measuring again could choose otherwise.
       plan = resumed.plan ?? undefined;
       width = resumed.width;
       epochs = resumed.plannedEpochs;
-    } else if (config.budget !== undefined) {
-      hooks.onPhase?.('measuring this machine for the budget');
-      // The width 'auto' timed in the chosen precision is not timed again.
-      const widths = config.width ? [config.width] : candidateWidths;
-      const known = measured && widths.includes(measured.width) ? [measured] : [];
-      const measurements = [...known, ...(await measureWidths(backend, info, config, widths.filter((w) => w !== measured?.width)))];
-      plan = planBudget(measurements, {
-        budgetSeconds: config.budget,
-        elapsedSeconds: since(runStart),
-        // Precomputing, budgeted at 20,000 images/s (below what BENCHMARKS.md, "Data pipeline
-        // (issue 3)", measured on two cores), is a small share of an epoch, but counted.
-        prepareSecondsPerEpoch: config.augment === 'precomputed' ? trainSet.count / 20000 : 0,
-        trainCount: trainSet.count,
-        testCount: testSet.count,
-        batchSize: config.batchSize,
-        maxEpochs: config.epochs,
-        minEpochs: 8,
-        reserveSeconds: 15,
-        // Beyond the last epoch's own pass: test-time augmentation's other views (all but one), and the confusion matrix's pass.
-        finalTestPasses: viewsOf(ttaFor(recipes[config.recipe].architecture, config.tta, trainedViews(config))).length,
+    } else {
+      const planned = await planRun(backend, {
+        settings, configs, candidates, info, trainCount: trainSet.count, testCount: testSet.count,
+        elapsedSeconds: () => since(runStart), now, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}),
       });
-      if (!plan) {
-        const fastest = Math.min(...measurements.map((m) => m.stepSeconds));
-        const why = `a budget of ${config.budget} s cannot fit one epoch here: one step takes at least ${fastest.toFixed(2)} s and an epoch has ` +
-          `${Math.floor(trainSet.count / config.batchSize)} steps`;
-        throw new UserError(msg`${why}. Raise ${setting('budget')}, lower ${setting('width')}, or use ${setting('backend', 'webgpu')} on a GPU.`);
-      }
-      hooks.onPlan?.(plan, measurements);
-      width = plan.width;
-      epochs = plan.epochs;
+      config = configs[planned.recipe]!;
+      if (planned.recipeReason) hooks.onRecipe?.(planned.recipe, planned.recipeReason);
+      plan = planned.plan;
+      if (plan) hooks.onPlan?.(plan, planned.measurements);
+      width = planned.width;
+      epochs = planned.epochs;
     }
     const calibrationSeconds = since(phaseStart);
 
-    phaseStart = performance.now();
+    phaseStart = now();
     const loader = await openLoader(config, info, trainSet, data.sources, epochs, hooks);
     dataSeconds += since(phaseStart);
     try {
@@ -352,7 +250,8 @@ export async function train(
         // Only a finished epoch can be resumed from: a stopped one is saved for use, not to go on.
         if (!p.complete) return;
         await saveTrainState(config.out, model, optimiser, {
-          settings: { ...settings, resume: undefined, overwrite: undefined },
+          // The settings as resolved for the recipe that runs: a resume trains it again.
+          settings: { ...resolveSettings(settings, config.recipe), resume: undefined, overwrite: undefined },
           width, plannedEpochs: epochs, trainedEpochs, plan: plan ?? null, precision: choice.precision, history: p.history, learningRates: p.learningRates,
           seconds: {
             data_preparation: dataSeconds + (previous?.data_preparation ?? 0),
@@ -360,15 +259,22 @@ export async function train(
             training: p.trainSeconds,
             evaluation: p.evalSeconds,
           },
-        });
+        }, p.recipeState);
       };
       const start: FitStart = resumed
         ? { history: resumed.history as EpochRecord[], learningRates: resumed.learningRates, trainSeconds: resumed.seconds.training, evalSeconds: resumed.seconds.evaluation }
         : { history: [], learningRates: [], trainSeconds: 0, evalSeconds: 0 };
+      hooks.onTrainStart?.(config, width, epochs);
       // The state before the first epoch too: a run killed then resumes as a fresh start with its settings.
-      if (!resumed) await saveEpoch({ ...start, complete: true });
+      if (!resumed) await saveEpoch({ ...start, complete: true, recipeState: [] });
       try {
-        const fit = await fitModel(model, optimiser, loader, trainSet, testSet, info, config, epochs, start, hooks, saveEpoch, resumed !== undefined).catch((err: unknown) => {
+        // A resumed session keeps the plan and its re-plans, but watches the budget no more: the
+        // budget was the first session's.
+        const budget = plan && !resumed && config.budget !== undefined
+          ? { seconds: config.budget, runStart, evalSecondsPerEpoch: plan.evalSecondsPerEpoch, finalSeconds: plan.finalSeconds }
+          : undefined;
+        const fit = await fitModel(model, optimiser, loader, trainSet, testSet, info, config, epochs, start, hooks, saveEpoch, resumed !== undefined,
+          now, plan?.replans ?? [], budget).catch((err: unknown) => {
           if (!(err instanceof UserError) || savedEpochs === 0) throw err;
           throw new UserError(msg`${err}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
         });
@@ -414,6 +320,12 @@ export async function train(
   } finally {
     backend.dispose();
   }
+}
+
+/** The epochs a run trains in all: as planned, or fewer where a re-plan compressed its schedule. */
+function finalEpochs(p: TrainProgress): number {
+  const last = p.plan?.replans?.at(-1);
+  return last && p.plan ? Math.ceil(last.steps_after / p.plan.stepsPerEpoch) : p.plannedEpochs;
 }
 
 /** summary.json: the run's results and settings for programs (the report is for people). */
@@ -495,18 +407,16 @@ async function openLoader(
 /**
  * The run's backend in the precision it trains in: the resumed run's (float32 for a run saved
  * before precision was a setting), or as asked, or for 'auto' the faster of float32 and bf16 on
- * one training step of the run's network (the other backend is disposed); with 'auto', also the
- * chosen precision's measurement, which the budget planner reuses.
+ * one training step of the run's network (the other backend is disposed).
  */
 async function openBackend(
-  config: TrainConfig, info: DatasetInfo, resumed: TrainProgress | undefined, deps: TrainDependencies, hooks: TrainHooks,
-): Promise<{ backend: Backend; choice: PrecisionChoice; measured?: StepMeasurement }> {
+  config: TrainConfig, info: DatasetInfo, resumed: TrainProgress | undefined, deps: TrainDependencies, hooks: TrainHooks, now: () => number,
+): Promise<{ backend: Backend; choice: PrecisionChoice }> {
   if (resumed) {
     const precision = resumed.precision ?? 'fp32';
     return { backend: await deps.createBackend(config.backend, { precision }), choice: { precision, reason: `${precision}, as the run being resumed trained` } };
   }
   const opened = new Map<Precision, Backend>();
-  const measured = new Map<Precision, StepMeasurement>();
   const open = async (precision: Precision): Promise<Backend> => {
     if (!opened.has(precision)) opened.set(precision, await deps.createBackend(config.backend, { precision }));
     return opened.get(precision)!;
@@ -517,66 +427,51 @@ async function openBackend(
       bf16Available: config.backend === 'cpu' && (await cpuBf16Available()),
       stepSeconds: async (precision) => {
         hooks.onPhase?.(`timing a ${precision} training step`);
-        const [m] = await measureWidths(await open(precision), info, config, [config.width ?? recipeDefaults[config.recipe].width]);
-        measured.set(precision, m!);
+        const [m] = await measureWidths(await open(precision), info, config, [config.width ?? recipeDefaults[config.recipe].width], now);
         return m!.stepSeconds;
       },
     });
     const backend = await open(choice.precision);
     for (const [precision, other] of opened) if (precision !== choice.precision) other.dispose();
-    return { backend, choice, measured: measured.get(choice.precision) };
+    return { backend, choice };
   } catch (err) {
     for (const b of opened.values()) b.dispose();
     throw err;
   }
 }
 
-/** Time a few training steps of a fresh model per width, plus one evaluation batch. */
-async function measureWidths(backend: Backend, info: DatasetInfo, config: TrainConfig, widths: number[]): Promise<StepMeasurement[]> {
-  const out: StepMeasurement[] = [];
-  const images = Tensor.fromArray(backend, [config.batchSize, info.height, info.width, info.channels],
-    new Float32Array(config.batchSize * info.height * info.width * info.channels).map((_, i) => Math.sin(i)));
-  const labels = Tensor.fromArray(backend, [config.batchSize], Float32Array.from({ length: config.batchSize }, (_, i) => i % info.classes.length));
-  const metrics = new DeviceMetrics(backend);
-  try {
-    for (const width of widths) {
-      const model = createNetwork(backend, { architecture: recipes[config.recipe].architecture, inChannels: info.channels, classes: info.classes.length, width }, config.seed);
-      const optimiser = recipes[config.recipe].optimiser(model, config);
-      try {
-        const timeOf = async (f: () => void): Promise<number> => {
-          const start = performance.now();
-          f();
-          await backend.sync();
-          return since(start);
-        };
-        const step = (): void => trainStep(model, optimiser, { images, labels }, 0, 0);
-        await timeOf(step); // warm-up: first-use allocations, kernel compilation
-        const stepSeconds = Math.min(await timeOf(step), await timeOf(step));
-        const evalSeconds = await timeOf(() => evalBatch(model, { images, labels }, metrics));
-        out.push({ width, stepSeconds, evalImagesPerSecond: config.batchSize / evalSeconds });
-      } finally {
-        optimiser.dispose();
-        model.dispose();
-      }
-    }
-  } finally {
-    metrics.dispose();
-    images.dispose();
-    labels.dispose();
-  }
-  return out;
-}
-
 /** Where the epoch loop starts: from nothing, or from a resumed run's last finished epoch. */
 interface FitStart { history: EpochRecord[]; learningRates: number[]; trainSeconds: number; evalSeconds: number }
 
-/** The run so far, after an epoch: `complete` is false for an epoch stopped part-way (Ctrl-C). */
-interface FitProgress extends FitStart { complete: boolean }
+/**
+ * The run so far, after an epoch: `complete` is false for an epoch stopped part-way (Ctrl-C);
+ * `recipeState` is what the recipe's session keeps besides the model and optimiser.
+ */
+interface FitProgress extends FitStart { complete: boolean; recipeState: readonly Tensor[] }
+
+/** A budgeted run's promise, watched while it trains (budget.ts, affordableSteps). */
+interface FitBudget {
+  seconds: number;
+  /** When the run started, on the run's clock. */
+  runStart: number;
+  /** Predicted seconds of one epoch's evaluation, and of the passes after the last epoch, with the reserve. */
+  evalSecondsPerEpoch: number;
+  finalSeconds: number;
+}
+
+/**
+ * The fewest steps a re-plan's step time is measured over: the mean of all the steps since the
+ * epoch began or the last re-plan was made (a few steps alone vary by 10%, enough to cut and
+ * stretch the plan by turns).
+ */
+const replanWindow = 8;
 
 async function fitModel(
   model: Network, optimiser: Sgd, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number,
   start: FitStart, hooks: TrainHooks, saveEpoch: (progress: FitProgress) => Promise<void>, resumed: boolean,
+  now: () => number, replans: Replan[], budget: FitBudget | undefined,
 ) {
+  const since = (t: number): number => (now() - t) / 1000;
   const backend = model.backend;
   const uploader = new BatchUploader(backend, info);
   const trainMetrics = new DeviceMetrics(backend);
@@ -585,7 +480,15 @@ async function fitModel(
   const readEvery = Math.max(1, Math.ceil(stepsPerEpoch / 8));
   const chosen = recipes[config.recipe];
   const lrAt = chosen.schedule({ peak: config.lr, peakEpoch: config.peakEpoch, epochs, stepsPerEpoch });
-  const session = chosen.start(model, optimiser, { train, info, totalSteps: epochs * stepsPerEpoch, resumed });
+  // The planned schedule, with the re-plans made so far (a resumed run's included) applied again.
+  const schedule = new CompressedSchedule(epochs * stepsPerEpoch);
+  for (const r of replans) schedule.compress(r.after_step, r.steps_after);
+  // A state saved before the first epoch is a fresh start: the session sets up from the data
+  // (the fast recipe's whitening) as it would have.
+  const goingOn = resumed && start.history.length > 0;
+  const session = chosen.start(model, optimiser, { train, info, totalSteps: epochs * stepsPerEpoch, resumed: goingOn });
+  if (goingOn) restoreRecipeState(config.out, session.state());
+  const recentSteps: number[] = [];
   const history = [...start.history];
   const learningRates = [...start.learningRates];
   const metricsFile = join(config.out, 'metrics.jsonl');
@@ -598,10 +501,13 @@ async function fitModel(
   let peakRss = 0;
   const sampleRss = (): void => void (peakRss = Math.max(peakRss, process.memoryUsage.rss()));
   try {
-    for (let epoch = history.length; epoch < epochs && !interrupted; epoch++) {
-      hooks.onPhase?.(`epoch ${epoch + 1}/${epochs}`);
+    for (let epoch = history.length; epoch * stepsPerEpoch < schedule.totalSteps && !interrupted; epoch++) {
+      const lastEpoch = Math.ceil(schedule.totalSteps / stepsPerEpoch);
+      hooks.onPhase?.(`epoch ${epoch + 1}/${lastEpoch}`);
       trainMetrics.reset();
-      const start = performance.now();
+      const start = now();
+      // A step time is measured within an epoch: the pause for evaluation is not a slow step.
+      recentSteps.length = 0;
       let waited = 0;
       let step = 0;
       let lr = 0;
@@ -609,15 +515,26 @@ async function fitModel(
       const batches = loader.epoch(epoch)[Symbol.asyncIterator]();
       try {
         for (;;) {
-          const waitStart = performance.now();
+          if (epoch * stepsPerEpoch + step >= schedule.totalSteps) break;
+          const waitStart = now();
           const next = await batches.next();
           waited += since(waitStart);
           if (next.done) break;
-          lr = lrAt(epoch * stepsPerEpoch + step);
+          lr = lrAt(schedule.position(epoch * stepsPerEpoch + step));
           learningRates.push(lr);
           trainStep(model, optimiser, uploader.upload(next.value), lr, config.labelSmoothing, trainMetrics);
           step++;
           sampleRss();
+          if (budget) {
+            recentSteps.push(now());
+            const replan = replanIfLate(budget, schedule, epoch * stepsPerEpoch + step, recentSteps, stepsPerEpoch, since);
+            if (replan) {
+              // The next decision is made on steps taken after this one.
+              recentSteps.length = 0;
+              replans.push(replan);
+              hooks.onReplan?.(replan);
+            }
+          }
           session.afterStep(epoch * stepsPerEpoch + step);
           hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
           if (hooks.onRunningMetrics && step % readEvery === 0) {
@@ -637,8 +554,8 @@ async function fitModel(
       const trained = await trainMetrics.read(); // waits for the epoch's queued work
       const epochTrainSeconds = since(start);
       trainSeconds += epochTrainSeconds;
-      const evalStart = performance.now();
-      const last = epoch === epochs - 1 || interrupted;
+      const evalStart = now();
+      const last = (epoch + 1) * stepsPerEpoch >= schedule.totalSteps || interrupted;
       if (last) session.finish();
       const recalibrated = last ? Math.min(config.recalibrateBatches, Math.floor(train.count / config.batchSize)) : 0;
       if (recalibrated > 0) {
@@ -678,11 +595,11 @@ async function fitModel(
       events.scalar('learning_rate', record.lr, globalStep);
       events.scalar('images_per_second', record.images_per_second, globalStep);
       events.flush();
-      await saveEpoch({ history, learningRates, trainSeconds, evalSeconds, complete: !interrupted });
-      hooks.onEpoch?.(record, epochs);
+      await saveEpoch({ history, learningRates, trainSeconds, evalSeconds, complete: !interrupted, recipeState: session.state() });
+      hooks.onEpoch?.(record, Math.ceil(schedule.totalSteps / stepsPerEpoch));
     }
     // The final model's mistakes by class: one more pass over the test set, counted as evaluation.
-    const confusionStart = performance.now();
+    const confusionStart = now();
     const confusion = history.length > 0 ? await confusionMatrix(model, test, info, config.evalBatchSize, uploader) : [];
     evalSeconds += since(confusionStart);
     sampleRss();
@@ -694,6 +611,36 @@ async function fitModel(
     trainMetrics.dispose();
     uploader.dispose();
   }
+}
+
+/**
+ * After a step of a budgeted run: when the steps left no longer end where the budget says at
+ * the recent step time, compress (or stretch back) the rest of the schedule into the steps that
+ * do, and record why. The evaluations still to come (one per epoch left, and the final passes)
+ * are counted at the plan's estimate.
+ */
+function replanIfLate(
+  budget: FitBudget, schedule: CompressedSchedule, stepsDone: number, recentSteps: readonly number[], stepsPerEpoch: number,
+  since: (t: number) => number,
+): Replan | undefined {
+  if (recentSteps.length <= replanWindow) return undefined;
+  const secondsPerStep = (recentSteps.at(-1)! - recentSteps[0]!) / 1000 / (recentSteps.length - 1);
+  const epochsToEvaluate = Math.ceil(schedule.totalSteps / stepsPerEpoch) - Math.floor(stepsDone / stepsPerEpoch);
+  const progress = {
+    budgetSeconds: budget.seconds, elapsedSeconds: since(budget.runStart), stepsDone, totalSteps: schedule.totalSteps, plannedSteps: schedule.plannedSteps, secondsPerStep,
+    secondsAfterSteps: epochsToEvaluate * budget.evalSecondsPerEpoch + budget.finalSeconds,
+  };
+  const affordable = replannedSteps(progress);
+  if (affordable === undefined) return undefined;
+  const how = affordable < schedule.totalSteps ? 'compressed into' : 'stretched back over';
+  const replan: Replan = {
+    after_step: stepsDone, elapsed_seconds: progress.elapsedSeconds, steps_before: schedule.totalSteps, steps_after: affordable, seconds_per_step: secondsPerStep,
+    reason: `at ${secondsPerStep.toFixed(3)} s per step the ${schedule.totalSteps - stepsDone} steps left would end at ` +
+      `${(progress.elapsedSeconds + (schedule.totalSteps - stepsDone) * secondsPerStep + progress.secondsAfterSteps).toFixed(0)} s of a ${budget.seconds} s budget: ` +
+      `the rest of the schedule is ${how} ${affordable - stepsDone} steps`,
+  };
+  schedule.compress(stepsDone, affordable);
+  return replan;
 }
 
 /** The first `n` items of an iterable. */
