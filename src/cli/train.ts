@@ -89,7 +89,7 @@ export function terminalHooks(): TrainHooks {
     },
     onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
     onRecipe: (_recipe, reason) => process.stderr.write(`recipe: ${reason}\n`),
-    onPlan: (plan) => process.stderr.write(`budget plan: ${plan.recipe} recipe, width ${plan.width}, ${plan.epochs} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
+    onPlan: (plan) => process.stderr.write(`budget plan: ${plan.recipe} recipe, width ${plan.width}, ${+(plan.steps / plan.stepsPerEpoch).toFixed(1)} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
     onReplan: (r) => process.stderr.write(`\nre-plan after step ${r.after_step}: ${r.reason}\n`),
     onTrainStart: (config, width, epochs) => {
       batchSize = config.batchSize;

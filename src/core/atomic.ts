@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { UserError } from './errors.js';
 
 /** A temporary name beside `path`, unique to this process and call. */
 function tempPathFor(path: string): string {
@@ -29,6 +30,19 @@ export function isAbandonedTempName(name: string): boolean {
   }
 }
 
+/** Errors of the disk rather than of the program: the disk or the user's quota is full. */
+const fullDiskCodes = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * A full disk is the user's to fix, not a bug: it becomes a UserError naming the file (the one
+ * under its final name is untouched, since only the temporary file was being written).
+ */
+function writeFailure(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined || !fullDiskCodes.has(code)) return err;
+  return new UserError(`cannot write ${path}: the disk is full (${code}); the file there before, if any, is unchanged. Free some space and run the command again`);
+}
+
 /** Runs `write(tmp)`, then renames tmp to path; on any failure the temporary file is removed. */
 export async function withTempFile<T>(path: string, write: (tmp: string) => Promise<T>): Promise<T> {
   const tmp = tempPathFor(path);
@@ -38,7 +52,7 @@ export async function withTempFile<T>(path: string, write: (tmp: string) => Prom
     return result;
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
 }
 
@@ -54,6 +68,6 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
 }

@@ -102,6 +102,8 @@ export function writeSafetensors(path: string, tensors: Map<string, SafeTensor>,
   try {
     writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
   } catch (err) {
+    // A full disk already names the file and says what to do (core/atomic.ts).
+    if (err instanceof UserError) throw err;
     throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
   }
 }

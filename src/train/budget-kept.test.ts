@@ -49,7 +49,10 @@ it('slowed to a third of its speed a third of the way in, a budgeted run re-plan
   assert.ok(total <= budget + Math.max(3, 0.02 * budget), `the run took ${total.toFixed(1)} s of a ${budget} s budget`);
   assert.ok(total >= 0.9 * budget, `the run used ${total.toFixed(1)} s of a ${budget} s budget: under 90%`);
   assert.ok(replans.length >= 1, 'the slowdown went unnoticed');
-  assert.ok(replans[0]!.steps_after < replans[0]!.steps_before && replans.every((r) => /compressed into|stretched back over/.test(r.reason)), JSON.stringify(replans));
+  // The slowdown cut the plan (a first re-plan may stretch it: steps timed at a quarter batch run slow).
+  const slowedAt = budget / 3;
+  assert.ok(replans.some((r) => r.elapsed_seconds >= slowedAt && r.steps_after < r.steps_before), JSON.stringify(replans));
+  assert.ok(replans.every((r) => /compressed into|stretched back over/.test(r.reason)), JSON.stringify(replans));
   // The compressed schedule still anneals: the last step's rate is the schedule's end, not its middle.
   const rates = result.learningRates;
   assert.ok(rates.at(-1)! < 0.1 * Math.max(...rates), `the last step trained at ${rates.at(-1)} (peak ${Math.max(...rates)})`);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { type BudgetInput, type Candidate, budgetTolerance, replannedSteps, epochSeconds, epochsThatFit, planBudget, smallestBudget } from './budget.js';
+import { type BudgetInput, type Candidate, budgetTolerance, replannedSteps, epochSeconds, epochsThatFit, planBudget, smallestBudget, stepsThatFit } from './budget.js';
 import { CompressedSchedule } from './compressed-schedule.js';
 import { type GridPoint, expectedAccuracy, fitExponent, gridDatasetFor } from './grid.js';
 
@@ -30,6 +30,17 @@ describe('the cost of a plan', () => {
     assert.equal(epochsThatFit(d16, { ...input, budgetSeconds: 100000 }), 25);
   });
 
+  it('uses the budget to its end: whole epochs, then as many steps of one more as the time left buys', () => {
+    const steps = stepsThatFit(d32, input);
+    const whole = epochsThatFit(d32, input);
+    assert.ok(steps > whole * 117 && steps < (whole + 1) * 117, `${steps} steps`);
+    const plan = planBudget([d32], input, 'fashion-mnist')!;
+    assert.equal(plan.steps, steps);
+    assert.equal(plan.epochs, Math.ceil(1.3 * (steps / 117)), 'the schedule spans 30% more, for a run quicker than measured');
+    assert.ok(plan.predictedSeconds <= 1000 && plan.predictedSeconds > 1000 - 1.2 - 25, `predicted ${plan.predictedSeconds} s`);
+    assert.equal(stepsThatFit(d16, { ...input, budgetSeconds: 100000 }), 25 * 117, 'capped by the recipe');
+  });
+
   it('names the smallest budget one epoch of the quickest candidate needs', () => {
     const smallest = smallestBudget([d64, d16], input);
     assert.equal(smallest, 20 + epochSeconds(d16, input) + 15);
@@ -42,11 +53,12 @@ describe('the planner', () => {
   it('takes the plan the grid expects to reach the best accuracy, and says so', () => {
     const plan = planBudget([d16, d64, d32, f64, f32], input, 'fashion-mnist')!;
     const options = [d16, d64, d32, f64, f32].map((c) => {
-      const epochs = epochsThatFit(c, input);
-      return { c, epochs, accuracy: epochs >= 1 ? expectedAccuracy('fashion-mnist', c.recipe, c.measurement.width, epochs)!.accuracy : 0 };
+      const steps = stepsThatFit(c, input);
+      const epochs = steps / Math.floor(60000 / c.costs.batchSize);
+      return { c, steps, accuracy: epochs >= 4 ? expectedAccuracy('fashion-mnist', c.recipe, c.measurement.width, epochs)!.accuracy : 0 };
     });
     const best = options.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
-    assert.deepEqual([plan.recipe, plan.width, plan.epochs], [best.c.recipe, best.c.measurement.width, best.epochs]);
+    assert.deepEqual([plan.recipe, plan.width, plan.steps], [best.c.recipe, best.c.measurement.width, best.steps]);
     assert.equal(plan.expectedAccuracy, best.accuracy);
     assert.ok(plan.predictedSeconds <= input.budgetSeconds);
     assert.match(plan.reason, /expected to reach \d+\.\d\d% on fashion-mnist \(carried from the grid's fast width \d+ x \d+ epochs/);
@@ -69,7 +81,7 @@ describe('the planner', () => {
     assert.deepEqual([epochsThatFit(f64, tight), epochsThatFit(f32, tight)], [2, 7]);
     assert.equal(planBudget([f64, f32], tight, 'cifar10')!.width, 32);
     const short = planBudget([f64], tight, 'cifar10')!;
-    assert.equal(short.epochs, 2);
+    assert.ok(short.steps > 2 * 58 && short.steps < 3 * 58, `${short.steps} steps`);
     assert.match(short.reason, /no plan affords the 4 epochs the grid starts at/);
   });
 

@@ -57,7 +57,13 @@ export interface Candidate {
 export interface BudgetPlan {
   recipe: RecipeName;
   width: number;
+  /**
+   * The epochs the schedule spans and the data is prepared for: those the steps begin, and up to
+   * `headroom` more, for the training to stretch into when it runs faster than measured.
+   */
   epochs: number;
+  /** The steps planned: the schedule is compressed into them from the start. */
+  steps: number;
   stepsPerEpoch: number;
   /** Predicted seconds for the whole run. */
   predictedSeconds: number;
@@ -87,6 +93,13 @@ export interface Replan {
 
 const stepsPerEpoch = (c: Candidate, input: BudgetInput): number => Math.floor(input.trainCount / c.costs.batchSize);
 
+/**
+ * How much longer than planned a run may stretch, when its steps turn out quicker than measured:
+ * the step timed at a quarter batch overestimated a width-32 run's by 26% (BENCHMARKS.md). The
+ * data is prepared for the extra epochs (seconds), and training re-plans into them (budget kept).
+ */
+export const headroom = 1.3;
+
 /** Seconds one epoch takes: training steps plus a pass over the test set. */
 export function epochSeconds(c: Candidate, input: BudgetInput): number {
   return stepsPerEpoch(c, input) * c.measurement.stepSeconds + input.testCount / c.measurement.evalImagesPerSecond + c.costs.prepareSecondsPerEpoch;
@@ -103,18 +116,35 @@ export function epochsThatFit(c: Candidate, input: BudgetInput): number {
   return Math.max(0, Math.min(c.costs.maxEpochs, Math.floor(available / epochSeconds(c, input))));
 }
 
-/** Seconds a run of `epochs` epochs of `c` takes in all, from the run's start. */
-function predictedSeconds(c: Candidate, epochs: number, input: BudgetInput): number {
-  return input.elapsedSeconds + epochs * epochSeconds(c, input) + finalSeconds(c, input) + input.reserveSeconds;
+/** Seconds a run of `steps` steps of `c` takes in all, from the run's start: each epoch begun is evaluated. */
+function predictedSeconds(c: Candidate, steps: number, input: BudgetInput): number {
+  const epochs = Math.ceil(steps / stepsPerEpoch(c, input));
+  const perEpoch = input.testCount / c.measurement.evalImagesPerSecond + c.costs.prepareSecondsPerEpoch;
+  return input.elapsedSeconds + steps * c.measurement.stepSeconds + epochs * perEpoch + finalSeconds(c, input) + input.reserveSeconds;
+}
+
+/**
+ * The most steps that fit (up to the recipe's maximum epochs): whole epochs, and of the next
+ * one as many steps as the time left buys, so that the budget is used to its end rather than to
+ * the last whole epoch (a third of a budget was left unused that way). The schedule is compressed
+ * into them from the start (CompressedSchedule). 0 when not even one epoch fits.
+ */
+export function stepsThatFit(c: Candidate, input: BudgetInput): number {
+  const whole = epochsThatFit(c, input);
+  if (whole === 0) return 0;
+  const perEpoch = stepsPerEpoch(c, input);
+  if (whole >= c.costs.maxEpochs) return whole * perEpoch;
+  const left = input.budgetSeconds - predictedSeconds(c, whole * perEpoch, input) - (input.testCount / c.measurement.evalImagesPerSecond + c.costs.prepareSecondsPerEpoch);
+  return whole * perEpoch + Math.max(0, Math.min(perEpoch, Math.floor(left / c.measurement.stepSeconds)));
 }
 
 /** The smallest budget in which one epoch of some candidate fits (what a refused budget should have been). */
 export function smallestBudget(candidates: readonly Candidate[], input: BudgetInput): number {
-  return Math.min(...candidates.map((c) => predictedSeconds(c, 1, input)));
+  return Math.min(...candidates.map((c) => predictedSeconds(c, stepsPerEpoch(c, input), input)));
 }
 
 const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
-const describe = (c: Candidate, epochs: number): string => `${c.recipe} width ${c.measurement.width}, ${epochs} epoch(s)`;
+const describe = (c: Candidate, epochs: number): string => `${c.recipe} width ${c.measurement.width}, ${+epochs.toFixed(2)} epoch(s)`;
 
 function expectationText(e: Expectation): string {
   return `carried from the grid's ${e.from.recipe} width ${e.from.width} x ${e.from.epochs} epochs (${percent(e.from.accuracy)}) by error ∝ work^-${e.exponent.toFixed(2)}`;
@@ -127,10 +157,11 @@ function expectationText(e: Expectation): string {
  * widest first. Returns undefined when not even one epoch of any candidate fits.
  */
 export function planBudget(candidates: readonly Candidate[], input: BudgetInput, dataset: GridPoint['dataset']): BudgetPlan | undefined {
-  const fitting = candidates.map((c) => ({ c, epochs: epochsThatFit(c, input) })).filter((o) => o.epochs >= 1);
+  const fitting = candidates.map((c) => ({ c, steps: stepsThatFit(c, input) })).filter((o) => o.steps >= 1)
+    .map((o) => ({ ...o, epochs: o.steps / stepsPerEpoch(o.c, input) }));
   const inRange = fitting.filter((o) => o.epochs >= o.c.costs.minEpochs);
   const options = (inRange.length > 0 ? inRange : fitting)
-    .map((o) => ({ ...o, expected: expectedAccuracy(dataset, o.c.recipe, o.c.measurement.width, o.epochs), seconds: predictedSeconds(o.c, o.epochs, input) }));
+    .map((o) => ({ ...o, expected: expectedAccuracy(dataset, o.c.recipe, o.c.measurement.width, o.epochs), seconds: predictedSeconds(o.c, o.steps, input) }));
   if (options.length === 0) return undefined;
   const score = (o: (typeof options)[number]): number => o.expected?.accuracy ?? -1 + o.c.measurement.width * 1e-6;
   const ranked = [...options].sort((a, b) => score(b) - score(a) || a.seconds - b.seconds);
@@ -144,7 +175,8 @@ export function planBudget(candidates: readonly Candidate[], input: BudgetInput,
   return {
     recipe: best.c.recipe,
     width: best.c.measurement.width,
-    epochs: best.epochs,
+    epochs: Math.min(best.c.costs.maxEpochs, Math.ceil(headroom * best.epochs)),
+    steps: best.steps,
     stepsPerEpoch: stepsPerEpoch(best.c, input),
     predictedSeconds: best.seconds,
     ...(best.expected ? { expectedAccuracy: best.expected.accuracy } : {}),

@@ -274,9 +274,9 @@ export async function train(
           ? { seconds: config.budget, runStart, evalSecondsPerEpoch: plan.evalSecondsPerEpoch, finalSeconds: plan.finalSeconds }
           : undefined;
         const fit = await fitModel(model, optimiser, loader, trainSet, testSet, info, config, epochs, start, hooks, saveEpoch, resumed !== undefined,
-          now, plan?.replans ?? [], budget).catch((err: unknown) => {
+          now, plan?.steps, plan?.replans ?? [], budget).catch((err: unknown) => {
           if (!(err instanceof UserError) || savedEpochs === 0) throw err;
-          throw new UserError(msg`${err}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}.`);
+          throw new UserError(msg`${err}\nThe model as of epoch ${savedEpochs} is saved in ${checkpoint}; ${setting('resume', true, config.out)} goes on from its last finished epoch.`);
         });
         const trainImages = fit.history.reduce((s, r) => s + r.images_per_second * r.train_seconds, 0);
         const result: TrainResult = {
@@ -324,8 +324,8 @@ export async function train(
 
 /** The epochs a run trains in all: as planned, or fewer where a re-plan compressed its schedule. */
 function finalEpochs(p: TrainProgress): number {
-  const last = p.plan?.replans?.at(-1);
-  return last && p.plan ? Math.ceil(last.steps_after / p.plan.stepsPerEpoch) : p.plannedEpochs;
+  const steps = p.plan?.replans?.at(-1)?.steps_after ?? p.plan?.steps;
+  return steps !== undefined && p.plan ? Math.ceil(steps / p.plan.stepsPerEpoch) : p.plannedEpochs;
 }
 
 /** summary.json: the run's results and settings for programs (the report is for people). */
@@ -469,7 +469,7 @@ const replanWindow = 8;
 async function fitModel(
   model: Network, optimiser: Sgd, loader: TrainLoader, train: ImageSet, test: ImageSet, info: DatasetInfo, config: TrainConfig, epochs: number,
   start: FitStart, hooks: TrainHooks, saveEpoch: (progress: FitProgress) => Promise<void>, resumed: boolean,
-  now: () => number, replans: Replan[], budget: FitBudget | undefined,
+  now: () => number, plannedSteps: number | undefined, replans: Replan[], budget: FitBudget | undefined,
 ) {
   const since = (t: number): number => (now() - t) / 1000;
   const backend = model.backend;
@@ -482,6 +482,8 @@ async function fitModel(
   const lrAt = chosen.schedule({ peak: config.lr, peakEpoch: config.peakEpoch, epochs, stepsPerEpoch });
   // The planned schedule, with the re-plans made so far (a resumed run's included) applied again.
   const schedule = new CompressedSchedule(epochs * stepsPerEpoch);
+  // A plan's last epoch may be cut short: its schedule is compressed into the planned steps from the start.
+  if (plannedSteps !== undefined && plannedSteps < schedule.plannedSteps) schedule.compress(0, plannedSteps);
   for (const r of replans) schedule.compress(r.after_step, r.steps_after);
   // A state saved before the first epoch is a fresh start: the session sets up from the data
   // (the fast recipe's whitening) as it would have.
