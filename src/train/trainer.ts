@@ -27,7 +27,7 @@ import { createNetwork } from '../nn/create-network.js';
 import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
 import { type RecipeName, recipes } from './recipes.js';
-import { type TrainConfig, type TrainSettings, recipe, recipeDefaults, resolveSettings } from './settings.js';
+import { type TrainConfig, type TrainSettings, recipeDefaults, resolveSettings } from './settings.js';
 import { trainedViews, ttaFor } from './tta.js';
 import { type BudgetPlan, type Replan, type StepMeasurement, replannedSteps } from './budget.js';
 import { CompressedSchedule } from './compressed-schedule.js';
@@ -164,7 +164,7 @@ export async function train(
   const resumed = settings.resume ? readTrainProgress(settings.out) : undefined;
   if (resumed && resumed.trainedEpochs >= finalEpochs(resumed)) {
     const last = resumed.history.at(-1) as EpochRecord | undefined;
-    throw new UserError(`${settings.out}: the run finished all ${resumed.plannedEpochs} epochs${last ? ` (test accuracy ${(100 * last.test_accuracy).toFixed(2)}%)` : ''}; there is nothing to resume`);
+    throw new UserError(`${settings.out}: the run finished all ${finalEpochs(resumed)} epochs${last ? ` (test accuracy ${(100 * last.test_accuracy).toFixed(2)}%)` : ''}; there is nothing to resume`);
   }
   if (!resumed && !settings.overwrite && existsSync(join(settings.out, 'model.safetensors'))) {
     throw new UserError(msg`${settings.out} already holds a model (model.safetensors): pass ${setting('overwrite', true)} to train over it, ${setting('resume', true, settings.out)} to go on with it, or choose another ${setting('out')}`);
@@ -199,7 +199,7 @@ export async function train(
   try {
     let plan: BudgetPlan | undefined;
     let config = first;
-    let width = first.width ?? recipe.width;
+    let width = first.width ?? recipeDefaults[first.recipe].width;
     let epochs = first.epochs;
     if (resumed) {
       // The plan was made when the run started: measuring again could choose otherwise.
@@ -212,6 +212,8 @@ export async function train(
         elapsedSeconds: () => since(runStart), now, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}),
       });
       config = configs[planned.recipe]!;
+      await backend.sync();
+      backend.trim();
       if (planned.recipeReason) hooks.onRecipe?.(planned.recipe, planned.recipeReason);
       plan = planned.plan;
       if (plan) hooks.onPlan?.(plan, planned.measurements);
@@ -460,9 +462,9 @@ interface FitBudget {
 }
 
 /**
- * The fewest steps a re-plan's step time is measured over: the mean of all the steps since the
- * epoch began or the last re-plan was made (a few steps alone vary by 10%, enough to cut and
- * stretch the plan by turns).
+ * The fewest steps a re-plan's step time is measured over: all the steps since the epoch began
+ * or the last re-plan was made count (a few steps alone vary by 10%, enough to cut and stretch
+ * the plan by turns).
  */
 const replanWindow = 8;
 
@@ -626,7 +628,13 @@ function replanIfLate(
   since: (t: number) => number,
 ): Replan | undefined {
   if (recentSteps.length <= replanWindow) return undefined;
-  const secondsPerStep = (recentSteps.at(-1)! - recentSteps[0]!) / 1000 / (recentSteps.length - 1);
+  // The mean step, less any over 3x the median: a pause (the process stopped, swapped out) is one
+  // long step whose time the elapsed seconds already count; taken as the pace, it cut a run
+  // stopped for 60 s to 25 steps (BENCHMARKS.md). What recurs (the weight average every 5th step) stays in.
+  const durations = recentSteps.slice(1).map((t, i) => t - recentSteps[i]!);
+  const median = [...durations].sort((a, b) => a - b)[durations.length >> 1]!;
+  const steady = durations.filter((d) => d <= 3 * median);
+  const secondsPerStep = steady.reduce((a, b) => a + b, 0) / steady.length / 1000;
   const epochsToEvaluate = Math.ceil(schedule.totalSteps / stepsPerEpoch) - Math.floor(stepsDone / stepsPerEpoch);
   const progress = {
     budgetSeconds: budget.seconds, elapsedSeconds: since(budget.runStart), stepsDone, totalSteps: schedule.totalSteps, plannedSteps: schedule.plannedSteps, secondsPerStep,

@@ -45,7 +45,10 @@ describe('cpu backend', () => {
     assert.deepEqual(b.memoryStats(), { liveBytes: 4096, pooledBytes: 16384 }, 'the view returned its whole array to the pool');
     const small = b.alloc(1000);
     assert.deepEqual(b.memoryStats(), { liveBytes: 4096 + 4000, pooledBytes: 16384 }, 'the 4096-float array is too long to lend for 1000');
-    [again, small].forEach((x) => b.release(x));
+    b.release(again);
+    b.trim();
+    assert.deepEqual(b.memoryStats(), { liveBytes: 4000, pooledBytes: 0 }, 'trim hands back the pooled arrays, not the live one');
+    b.release(small);
     b.dispose();
   });
 

@@ -165,6 +165,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
       return { liveBytes, pooledBytes: pooledBytes + native.scratchBytes() };
     },
     sync: async () => {},
+    trim: () => pool.clear(),
     dispose() {
       pool.clear();
       native.dispose();

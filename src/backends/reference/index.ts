@@ -97,6 +97,8 @@ export function createReferenceBackend(options: ReferenceBackendOptions = {}): R
     },
     memoryStats: () => ({ liveBytes, pooledBytes: 0 }),
     async sync() {},
+    // Nothing pooled: released arrays go to the garbage collector at once.
+    trim() {},
     dispose() {},
     ...bindKernels(referenceKernels, host),
   };

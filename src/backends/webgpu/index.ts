@@ -117,6 +117,10 @@ class WebGpu implements WebGpuBackend {
     return measureFp32Peak(this.ctx, options);
   }
 
+  trim(): void {
+    this.pool.destroyPooled();
+  }
+
   dispose(): void {
     this.stream.dispose();
     this.pool.destroyPooled();
