@@ -47,7 +47,10 @@ it('slowed to a third of its speed a third of the way in, a budgeted run re-plan
   );
   const total = result.timings.total;
   assert.ok(total <= budget + Math.max(3, 0.02 * budget), `the run took ${total.toFixed(1)} s of a ${budget} s budget`);
-  assert.ok(total >= 0.9 * budget, `the run used ${total.toFixed(1)} s of a ${budget} s budget: under 90%`);
+  // The goal is the whole command's: the plan holds back a reserve (5% of a 60 s budget) for the
+  // report `kilosecond train` writes after `train` returns, which this library call does not.
+  const reserve = 0.05 * budget;
+  assert.ok(total + reserve >= 0.9 * budget, `the run used ${total.toFixed(1)} s (and ${reserve} s held back for the report) of a ${budget} s budget: under 90%`);
   assert.ok(replans.length >= 1, 'the slowdown went unnoticed');
   // The slowdown cut the plan (a first re-plan may stretch it: steps timed at a quarter batch run slow).
   const slowedAt = budget / 3;

@@ -44,7 +44,7 @@ it('a device lost in epoch 2 fails clearly and leaves epoch 1 checkpointed', { t
     (err: unknown) => {
       assert.ok(err instanceof UserError, String(err));
       assert.ok(err.message.startsWith(lostMessage), err.message);
-      assert.match(err.message, new RegExp(`The model as of epoch 1 is saved in ${join(out, 'model.safetensors').replace(/[.\\/]/g, '\\$&')}\\.`));
+      assert.match(err.message, new RegExp(`The model as of epoch 1 is saved in ${join(out, 'model.safetensors').replace(/[.\\/]/g, '\\$&')}; resume`));
       return true;
     },
   );
