@@ -3,7 +3,7 @@
  * included; tests and their helpers in dist/testing/ not), the native sources and the prebuilt
  * addon. An empty project that gets the tarball with no install script run, so nothing is
  * compiled, type-checks code that imports 'kilosecond' against the emitted declarations, trains
- * on the cpu backend with the prebuilt addon, runs the README's "Use it from TypeScript" example,
+ * on the cpu backend with the prebuilt addon, runs the README's "Use it from TypeScript" examples,
  * and without the addon gets a UserError that says how to build it while the reference backend
  * works.
  *
@@ -15,13 +15,13 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { x as untar } from 'tar';
-import { loadDataset } from './data/datasets.js';
+import { loadDataset } from './data/load-dataset.js';
 import { writePngFolder } from './testing/image-folders.js';
 import { repoRoot, sharedDir } from './testing/paths.js';
 
@@ -83,14 +83,14 @@ await assert.rejects(createBackend('cpu'), (err: unknown) =>
 (await createBackend('reference')).dispose();
 `;
 
-/** The README's first TypeScript block under "## Use it from TypeScript". */
-async function readmeExample(): Promise<string> {
+/** The README's TypeScript blocks under "## Use it from TypeScript": `train`'s example, then `fit`'s. */
+async function readmeExamples(): Promise<[string, string]> {
   const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
   const section = readme.split(/^## /m).find((s) => s.startsWith('Use it from TypeScript\n'));
   assert.ok(section, 'README.md has a section "## Use it from TypeScript"');
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(code, 'that section has a ```ts block');
-  return code;
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.equal(blocks.length, 2, "that section has two ```ts blocks: train's example and fit's");
+  return [blocks[0]!, blocks[1]!];
 }
 
 describe('the npm package', { timeout: 10 * 60_000 }, () => {
@@ -123,7 +123,7 @@ describe('the npm package', { timeout: 10 * 60_000 }, () => {
     files = packed[0]!.files.map((f) => f.path);
     t.diagnostic(`${filename}: ${(size / 2 ** 20).toFixed(2)} MiB, ${entryCount} files`);
     assert.deepEqual(files.filter((f) => /\.test\.|\.map$|^src\/|^dist\/testing\//.test(f)), [], 'no tests, test helpers, source maps or TypeScript sources');
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/library/model.d.ts', 'dist/backends/webgpu/shaders/conv3x3.wgsl', prebuild,
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/library/model.d.ts', 'dist/backends/webgpu/shaders/sources.generated.js', prebuild,
       'bin/kilosecond.js', 'binding.gyp', 'native/addon.cc', 'package.json', 'README.md']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }
@@ -143,16 +143,17 @@ describe('the npm package', { timeout: 10 * 60_000 }, () => {
       await mkdir(dirname(join(project, 'node_modules', name)), { recursive: true });
       await symlink(join(repoRoot, 'node_modules', name), join(project, 'node_modules', name), 'dir');
     }
-    const readme = await readmeExample();
+    const [readme, fitExample] = await readmeExamples();
     const small = readme.replace('budget: 600', "epochs: 1, width: 4, batchSize: 32, augment: 'none'");
     assert.notEqual(small, readme, "the README example trains with 'budget: 600', which the test replaces by one epoch");
     await writeFile(join(project, 'check.ts'), libraryCheck);
     await writeFile(join(project, 'no-addon.ts'), noAddonCheck);
     await writeFile(join(project, 'readme.ts'), small);
+    await writeFile(join(project, 'readme-fit.ts'), fitExample);
     // Compiled files run in out/: with --noEmitOnError nothing is written unless all of it type-checks.
     const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
     await run(process.execPath, [tsc, '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-      '--noEmitOnError', '--outDir', 'out', 'check.ts', 'no-addon.ts', 'readme.ts'], project);
+      '--noEmitOnError', '--outDir', 'out', 'check.ts', 'no-addon.ts', 'readme.ts', 'readme-fit.ts'], project);
   });
 
   // HOME in the temporary folder: the image folder's decode cache goes there, not into the user's.
@@ -178,6 +179,19 @@ describe('the npm package', { timeout: 10 * 60_000 }, () => {
     t.diagnostic(output.trim().split('\n').slice(-3).join(' | '));
     assert.match(output, /epoch 1\/1: test accuracy/);
     assert.match(output, /test accuracy \d+\.\d\d%/);
+  });
+
+  it("runs the README's fit example: a network trained on arrays in memory, without a run folder", async (t) => {
+    if (!existsSync(join(project, 'out', 'readme-fit.js'))) return t.skip('nothing was compiled');
+    const before = await readdir(project);
+    const output = await run(process.execPath, ['out/readme-fit.js'], project, env());
+    t.diagnostic(output.trim().split('\n').join(' | '));
+    const accuracies = [...output.matchAll(/epoch (\d)\/3: test accuracy (\d+\.\d)%/g)].map((m) => Number(m[2]));
+    assert.equal(accuracies.length, 3, 'three epochs reported');
+    // Chance is 50%; the square's side decides the class, which three epochs learn.
+    assert.ok(accuracies[2]! >= 90, `final test accuracy ${accuracies[2]}%`);
+    assert.match(output, /confusion matrix \[\[\d+,\d+\],\[\d+,\d+\]\]/);
+    assert.deepEqual(await readdir(project), before, 'fit wrote nothing beside the project');
   });
 
   it('without a usable addon, the cpu backend is a UserError that says how to build it; reference works', async (t) => {

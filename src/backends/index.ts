@@ -22,7 +22,7 @@ export async function createBackend(name: string, options: BackendOptions = {}):
     case 'cpu':
       return (await import('./cpu/index.js')).createCpuBackend(options);
     case 'webgpu':
-      return (await import('./webgpu/index.js')).createWebGpuBackend();
+      return (await import('./webgpu/dawn.js')).createDawnBackend();
     case 'reference':
       return (await import('./reference/index.js')).createReferenceBackend();
     default:

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import type { RunHistory } from '../report/curves.js';
 import type { ResultRow } from '../report/results-table.js';
 import { epochMetrics } from '../report/run-report.js';
-import { summaryOf, type EpochRecord, type RunSummary, type TrainResult } from '../train/trainer.js';
+import type { EpochRecord } from '../train/fit.js';
+import { summaryOf, type RunSummary } from '../train/summary.js';
+import type { TrainResult } from '../train/trainer.js';
 import { type TrainConfig } from '../train/settings.js';
 
 export interface FinishedRun {

@@ -6,7 +6,8 @@
 import { createBackend } from '../backends/index.js';
 import type { OpenedDataset } from '../data/open.js';
 import { writeRunReport } from '../report/run-report.js';
-import { configForData, train, type TrainHooks } from '../train/trainer.js';
+import { configForData } from '../train/run-data.js';
+import { train, type TrainHooks } from '../train/trainer.js';
 import { type TrainConfig } from '../train/settings.js';
 import { finishedFromResult, readFinishedRun, type FinishedRun } from './finished-run.js';
 

@@ -87,7 +87,8 @@ export function register(program: Command): void {
     .action(async (o: { features?: boolean; json?: boolean }) => {
       if (!o.features) throw new UserError('bench gpu: pass --features; the GPU training benchmark is src/bench/gpu/gpu.sh (BENCHMARKS.md says how it runs)');
       const { formatArithmetic, probeArithmetic } = await import('../backends/webgpu/features.js');
-      const found = await probeArithmetic();
+      const { dawnInstance } = await import('../backends/webgpu/dawn.js');
+      const found = await probeArithmetic(dawnInstance);
       if (!found) throw new UserError('bench gpu: no WebGPU adapter found (Dawn needs a Vulkan, Metal or D3D12 driver; on Linux install libvulkan1 and your GPU\'s Vulkan driver)');
       process.stdout.write(`${o.json ? JSON.stringify(found) : formatArithmetic(found)}\n`);
     });

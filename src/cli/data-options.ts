@@ -3,7 +3,7 @@
  * error's advice (`--data-dir`, `--no-verify`) holds whichever command printed it.
  */
 import type { Command } from 'commander';
-import type { LoadOptions } from '../data/datasets.js';
+import type { LoadOptions } from '../data/load-dataset.js';
 
 export interface DataFlags {
   dataDir?: string;

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultResize } from '../data/folder/decode.js';
 import { defaultSide, largestOwnSide } from '../data/folder/load.js';
-import { defaultTestSplit } from '../data/folder/scan.js';
+import { defaultTestSplit } from '../data/folder/split.js';
 import type { TrainConfig } from '../train/settings.js';
 import { positiveInt } from './options.js';
 

@@ -12,6 +12,7 @@ import * as predict from './predict.js';
 import * as selftest from './selftest.js';
 import * as show from './show.js';
 import * as train from './train.js';
+import * as web from './web.js';
 
 export function createProgram(): Command {
   const program = new Command()
@@ -19,7 +20,7 @@ export function createProgram(): Command {
     .description('Train near-state-of-the-art image classifiers in under 1000 seconds, and show why they work.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const commands: Array<{ register(p: Command): void }> = [train, evaluate, predict, precompute, explain, exportCommand, show, selftest, bench];
+  const commands: Array<{ register(p: Command): void }> = [train, evaluate, predict, precompute, explain, exportCommand, show, selftest, bench, web];
   for (const c of commands) c.register(program);
   return program;
 }

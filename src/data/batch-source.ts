@@ -1,6 +1,6 @@
 /**
  * @file Where training batches are made, the same code whether it runs in a worker thread or in
- * the caller's: `OnlineSource` augments images from memory, `ShardSource` reads precomputed
+ * the caller's: `OnlineSource` (online-source.ts) augments images from memory, `ShardSource` reads precomputed
  * TFRecord shards. Both assemble normalised NHWC batches through `Normaliser`.
  *
  * Sources are built from a `SourceSpec`, plain data that can be posted to a worker (the images of
@@ -10,24 +10,13 @@ import { crc32c } from '@node-rs/crc32';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { msg, setting, UserError } from '../core/errors.js';
-import { augmentImage, meanPixel, type AugmentConfig } from './augment.js';
-import { allocateBatch, batchCount, Normaliser, type Batch } from './batch.js';
+import { allocateBatch, batchCount, batchRange, Normaliser, type Batch } from './batch.js';
 import { decodeImageExample } from './example.js';
 import type { Manifest, ShardEntry } from './manifest.js';
-import { epochPermutation } from './prng.js';
+import { type CommonSpec, OnlineSource, type OnlineSpec } from './online-source.js';
 import { readRecords, RecordError } from './tfrecord.js';
 
-interface CommonSpec {
-  batchSize: number;
-  dropLast: boolean;
-  mean: number[];
-  std: number[];
-  classes: number;
-}
-
-export type SourceSpec =
-  | (CommonSpec & { kind: 'online'; images: Uint8Array; labels: Uint8Array; count: number; height: number; width: number; channels: number; augment: AugmentConfig; seed: number })
-  | (CommonSpec & { kind: 'shards'; dir: string; manifest: Manifest });
+export type SourceSpec = OnlineSpec | (CommonSpec & { kind: 'shards'; dir: string; manifest: Manifest });
 
 export interface BatchSource {
   /** Batches in epoch `epoch`. */
@@ -35,49 +24,6 @@ export interface BatchSource {
   produce(epoch: number, batch: number): Batch;
 }
 
-/** The slice of an epoch that batch `b` covers. */
-function batchRange(b: number, batchSize: number, count: number): [number, number] {
-  const from = b * batchSize;
-  return [from, Math.min(count, from + batchSize)];
-}
-
-export class OnlineSource implements BatchSource {
-  private readonly normaliser: Normaliser;
-  private readonly fill: Uint8Array;
-  private readonly imageSize: number;
-  private readonly scratch: Uint8Array;
-  private order: { epoch: number; permutation: Uint32Array } | undefined;
-
-  constructor(private readonly spec: Extract<SourceSpec, { kind: 'online' }>) {
-    this.normaliser = new Normaliser(spec.mean, spec.std);
-    this.fill = meanPixel(spec.mean);
-    this.imageSize = spec.height * spec.width * spec.channels;
-    this.scratch = new Uint8Array(this.imageSize);
-  }
-
-  batches(): number {
-    return batchCount(this.spec.count, this.spec.batchSize, this.spec.dropLast);
-  }
-
-  private permutation(epoch: number): Uint32Array {
-    if (this.order?.epoch !== epoch) this.order = { epoch, permutation: epochPermutation(this.spec.count, this.spec.seed, epoch) };
-    return this.order.permutation;
-  }
-
-  produce(epoch: number, b: number): Batch {
-    const s = this.spec;
-    const [from, to] = batchRange(b, s.batchSize, s.count);
-    const order = this.permutation(epoch);
-    const batch = allocateBatch(to - from, this.imageSize);
-    for (let k = 0; k < to - from; k++) {
-      const index = order[from + k]!;
-      augmentImage(s.augment, s.seed, epoch, index, s.images, s.height, s.width, s.channels, this.scratch, 0, this.fill);
-      this.normaliser.normalise(this.scratch, 0, this.imageSize, batch.images, k * this.imageSize);
-      batch.labels[k] = s.labels[index]!;
-    }
-    return batch;
-  }
-}
 
 /** A shard in memory: its bytes checked against the manifest, and its records' payloads. */
 interface LoadedShard { epoch: number; shard: number; payloads: Buffer[] }

@@ -8,6 +8,7 @@
  * 28x28 images stay 28x28: the feature maps go 28 -> 14 -> 7 -> 3 and the network ends in a
  * global max pool, so no padding to 32 is needed, at train or test time.
  */
+import type { DatasetInfo, ImageSet } from './datasets.js';
 
 export interface Batch {
   /** n * h * w * c normalised values, NHWC. */
@@ -57,4 +58,23 @@ export function allocateBatch(size: number, imageSize: number): Batch {
 /** How many batches an epoch of `count` images makes. */
 export function batchCount(count: number, batchSize: number, dropLast: boolean): number {
   return dropLast ? Math.floor(count / batchSize) : Math.ceil(count / batchSize);
+}
+
+/** The slice of an epoch that batch `b` covers. */
+export function batchRange(b: number, batchSize: number, count: number): [number, number] {
+  const from = b * batchSize;
+  return [from, Math.min(count, from + batchSize)];
+}
+
+/** Test-time batches in order, not augmented, the last one partial. */
+export function* testBatches(set: ImageSet, info: DatasetInfo, batchSize: number): Iterable<Batch> {
+  const normaliser = new Normaliser(info.mean, info.std);
+  const imageSize = set.height * set.width * set.channels;
+  for (let from = 0; from < set.count; from += batchSize) {
+    const size = Math.min(batchSize, set.count - from);
+    const batch = allocateBatch(size, imageSize);
+    normaliser.normalise(set.images, from * imageSize, size * imageSize, batch.images, 0);
+    for (let k = 0; k < size; k++) batch.labels[k] = set.labels[from + k]!;
+    yield batch;
+  }
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { create, extract } from 'tar';
 import { UserError } from '../core/errors.js';
 import { cifarRecordBytes, cifarTestFile, cifarTrainFiles } from './cifar.js';
-import { loadDataset } from './datasets.js';
+import { loadDataset } from './load-dataset.js';
 import { sharedDir } from '../testing/paths.js';
 
 let scratch: string;

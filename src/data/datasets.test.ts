@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { UserError } from '../core/errors.js';
 import { sharedDir } from '../testing/paths.js';
-import { datasetInfo, loadDataset } from './datasets.js';
+import { datasetInfo } from './datasets.js';
+import { loadDataset } from './load-dataset.js';
 import { encodeIdx } from './idx.js';
 import { searchFolders } from './sources.js';
 

@@ -6,7 +6,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { withTempFile } from '../core/atomic.js';
+import { withTempFile } from '../io/atomic.js';
 
 export type ProgressCallback = (done: number, total: number, file?: string) => void;
 

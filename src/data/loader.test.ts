@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sharedDir } from '../testing/paths.js';
 import { defaultAugment } from './augment.js';
-import { OnlineSource } from './batch-source.js';
+import { OnlineSource } from './online-source.js';
 import type { Batch } from './batch.js';
-import { datasetInfo, loadDataset, type ImageSet } from './datasets.js';
-import { createTrainLoader, testBatches } from './loader.js';
+import { datasetInfo, type ImageSet } from './datasets.js';
+import { loadDataset } from './load-dataset.js';
+import { testBatches } from './batch.js';
+import { createTrainLoader } from './loader.js';
 import { epochPermutation } from './prng.js';
 
 const mnist = await loadDataset('mnist', { split: 'test', dataDir: join(sharedDir, 'data', 'mnist'), download: false });

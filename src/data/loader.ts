@@ -1,5 +1,5 @@
 /**
- * @file Training and test batches for the trainer.
+ * @file Training batches for the trainer (batch.ts makes the test batches).
  *
  * `createTrainLoader` streams one epoch at a time, from precomputed shards or augmenting online,
  * through worker threads with bounded read-ahead: at most `readAhead` batches are being made or
@@ -16,12 +16,10 @@ import { Worker } from 'node:worker_threads';
 import { Message, msg, setting, UserError } from '../core/errors.js';
 import { noAugment, validateAugment, defaultAugment, type AugmentConfig } from './augment.js';
 import { createSource, type BatchSource, type SourceSpec } from './batch-source.js';
-import { allocateBatch, Normaliser, type Batch } from './batch.js';
+import type { Batch } from './batch.js';
 import type { DatasetInfo, ImageSet } from './datasets.js';
 import type { BatchReply, BatchRequest } from './loader-worker.js';
 import { requireManifest } from './manifest.js';
-
-export type { Batch } from './batch.js';
 
 interface CommonLoaderOptions {
   info: DatasetInfo;
@@ -46,19 +44,6 @@ export type TrainLoaderOptions = CommonLoaderOptions & (
 export interface TrainLoader {
   epoch(e: number): AsyncIterable<Batch>;
   close(): Promise<void>;
-}
-
-/** Test-time batches in order, not augmented, the last one partial. */
-export function* testBatches(set: ImageSet, info: DatasetInfo, batchSize: number): Iterable<Batch> {
-  const normaliser = new Normaliser(info.mean, info.std);
-  const imageSize = set.height * set.width * set.channels;
-  for (let from = 0; from < set.count; from += batchSize) {
-    const size = Math.min(batchSize, set.count - from);
-    const batch = allocateBatch(size, imageSize);
-    normaliser.normalise(set.images, from * imageSize, size * imageSize, batch.images, 0);
-    for (let k = 0; k < size; k++) batch.labels[k] = set.labels[from + k]!;
-    yield batch;
-  }
 }
 
 /** A copy of the images in shared memory, so that every worker reads the same bytes. */

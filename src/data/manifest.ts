@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msg, setting, UserError } from '../core/errors.js';
 import type { AugmentConfig } from './augment.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 const manifestName = 'manifest.json';
 const manifestFormat = 'kilosecond-precomputed-augmentation';

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
-import { datasetNames, loadDataset, type DatasetInfo, type ImageSet, type LoadOptions } from './datasets.js';
+import { datasetNames, type DatasetInfo, type ImageSet } from './datasets.js';
+import { loadDataset, type LoadOptions } from './load-dataset.js';
 import { loadImageFolder, type FolderLoadOptions, type LoadedFolder } from './folder/load.js';
 import { fileKey } from './folder/cache.js';
 import { createHash } from 'node:crypto';

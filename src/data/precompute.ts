@@ -12,7 +12,7 @@ import { crc32c } from '@node-rs/crc32';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msg, setting, UserError } from '../core/errors.js';
-import { isAbandonedTempName, withTempFile } from '../core/atomic.js';
+import { isAbandonedTempName, withTempFile } from '../io/atomic.js';
 import { augmentImage, meanPixel, validateAugment, type AugmentConfig } from './augment.js';
 import type { DatasetInfo, ImageSet } from './datasets.js';
 import { encodeImageExample } from './example.js';

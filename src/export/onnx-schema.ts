@@ -5,8 +5,8 @@
  * Only the messages and fields that the exporter writes are declared, with the official field
  * numbers and types, so every ONNX reader decodes the file; the other fields of these messages are
  * optional and stay unset. Names keep the schema's snake_case (`keepCase`), so they read like the
- * ONNX documentation. The schema is a string, not a .proto file, because the build copies only
- * compiled .ts (and WGSL) into dist/.
+ * ONNX documentation. The schema is a string, not a .proto file, because the build emits only
+ * compiled .ts into dist/ and a browser page has no files to read.
  */
 import protobuf from 'protobufjs';
 

@@ -1,10 +1,10 @@
 /**
- * @file safetensors files: 8-byte little-endian header length, a JSON header naming each tensor's
+ * @file safetensors bytes: 8-byte little-endian header length, a JSON header naming each tensor's
  * dtype, shape and byte range, then the raw little-endian data. The format PyTorch checkpoints
  * and our fixtures use, so reading is strict: every range is checked against the file before use.
+ * Bytes only, no files (io/safetensors-file.ts reads and writes them), so a browser page makes
+ * the same checkpoints as `kilosecond train`.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../core/atomic.js';
 import { UserError } from '../core/errors.js';
 
 export type SafeDType = 'F32' | 'I64';
@@ -23,16 +23,7 @@ export interface SafeFile {
 
 const BYTES: Record<SafeDType, number> = { F32: 4, I64: 8 };
 
-export function readSafetensors(path: string): SafeFile {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  return parseSafetensors(bytes, path);
-}
-
+/** Parses a whole file's bytes; `path` names it in errors. */
 export function parseSafetensors(bytes: Uint8Array, path: string): SafeFile {
   if (bytes.length < 8) throw new UserError(`${path}: ${bytes.length} bytes is too short for a safetensors file (8-byte header length missing)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -43,7 +34,7 @@ export function parseSafetensors(bytes: Uint8Array, path: string): SafeFile {
   }
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, dataStart)).toString('utf8')) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, dataStart))) as Record<string, unknown>;
   } catch {
     throw new UserError(`${path}: the JSON header at byte 8 does not parse; the file is corrupt or not safetensors`);
   }
@@ -73,7 +64,7 @@ export function parseSafetensors(bytes: Uint8Array, path: string): SafeFile {
 }
 
 /** Serialise tensors (in insertion order) and string metadata. */
-export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -82,30 +73,19 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;
   }
-  let json = JSON.stringify(header);
+  const json = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let at = 8 + headerBytes.length;
+  const headerLength = json.length + ((8 - ((8 + json.length) % 8)) % 8);
+  const out = new Uint8Array(8 + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength);
+  let at = 8 + headerLength;
   for (const t of tensors.values()) {
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, at);
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
     at += t.data.byteLength;
   }
   return out;
-}
-
-/** Write atomically: a temporary file beside the target, then rename. */
-export function writeSafetensors(path: string, tensors: Map<string, SafeTensor>, metadata: Record<string, string> = {}): void {
-  try {
-    writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
-  } catch (err) {
-    // A full disk already names the file and says what to do (core/atomic.ts).
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot write ${path}: ${(err as Error).message}`);
-  }
 }
 
 /** The F32 tensor `name`, or a UserError naming the file and what was expected. */

@@ -12,7 +12,7 @@ import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
 import { defaultResize, type DecodeSettings } from '../data/folder/decode.js';
 import { decodeFiles, readHeaders } from '../data/folder/decode-files.js';
-import { imageExtensions, isImageName } from '../data/folder/scan.js';
+import { imageExtensions, isImageName } from '../data/folder/split.js';
 import type { Network } from '../nn/network.js';
 import { loadCheckpoint, type CheckpointMeta } from '../train/checkpoint.js';
 

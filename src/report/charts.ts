@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { textFontFamily } from './fonts.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export interface Series {
   name: string;

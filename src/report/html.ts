@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { lineChartSvg, type ChartSpec } from './charts.js';
 import { datasetComparison, learningRateChart, trainingCurves, type RunHistory } from './curves.js';
 import { RESULT_COLUMNS, resultCells, type ResultRow } from './results-table.js';

@@ -10,7 +10,7 @@ import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { textFontFamily } from './fonts.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 /** Interleaved 8-bit pixels, row by row (HWC), grey or RGB. */
 export interface PixelImage {

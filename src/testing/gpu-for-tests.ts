@@ -6,7 +6,8 @@
 import type { TestContext } from 'node:test';
 import { UserError } from '../core/errors.js';
 import { ensureSoftwareVulkan } from './vulkan.js';
-import { createWebGpuBackend, type WebGpuBackend } from '../backends/webgpu/index.js';
+import { createDawnBackend } from '../backends/webgpu/dawn.js';
+import type { WebGpuBackend } from '../backends/webgpu/index.js';
 
 let opened: Promise<WebGpuBackend | string> | null = null;
 
@@ -24,7 +25,7 @@ async function open(): Promise<WebGpuBackend | string> {
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn first creates an instance: set it before.
   ensureSoftwareVulkan();
   try {
-    return await createWebGpuBackend({ minBufferBytes: 16 * 1024 * 1024 });
+    return await createDawnBackend({ minBufferBytes: 16 * 1024 * 1024 });
   } catch (error) {
     if (error instanceof UserError) return error.message;
     throw error;

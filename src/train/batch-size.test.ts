@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
-import { batchSizeFor } from './trainer.js';
+import { batchSizeFor } from './fit-recipe.js';
 
 it('the batch size is as asked for large sets, and capped to make 4 steps per epoch for small ones', () => {
   assert.equal(batchSizeFor(512, 50000), 512);

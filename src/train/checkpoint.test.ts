@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,10 +15,11 @@ import { Tensor } from '../core/tensor.js';
 import { needTorch } from '../testing/needs.js';
 import type { Network } from '../nn/network.js';
 import { ResNet9 } from '../nn/resnet9.js';
-import { readSafetensors, writeSafetensors } from '../nn/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors-file.js';
 import { nchwToNhwc, relativeError } from '../selftest/fixture.js';
 import { repoRoot } from '../testing/paths.js';
 import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from './checkpoint.js';
+import { encodeCheckpoint } from './checkpoint-format.js';
 import { AirbenchNet } from '../nn/airbench.js';
 
 const backend = createReferenceBackend();
@@ -44,6 +45,8 @@ describe('checkpoints', () => {
     model.blocks()[2].bn.batchesTracked = 7;
     const path = join(dir, 'roundtrip.safetensors');
     await saveCheckpoint(path, model, meta);
+    // The file holds exactly the bytes a page without a file system makes.
+    assert.deepEqual(new Uint8Array(readFileSync(path)), await encodeCheckpoint(model, meta));
     const loaded = loadCheckpoint(path, backend);
     assert.deepEqual(loaded.meta.classes, meta.classes);
     assert.deepEqual(loaded.meta.inputSize, [12, 12]);

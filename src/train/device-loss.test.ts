@@ -12,8 +12,9 @@ import { it } from 'node:test';
 import type { Backend } from '../core/backend.js';
 import { UserError } from '../core/errors.js';
 import { createBackend } from '../backends/index.js';
-import { readSafetensors } from '../nn/safetensors.js';
-import { openRunData, train } from './trainer.js';
+import { readSafetensors } from '../io/safetensors-file.js';
+import { openRunData } from './run-data.js';
+import { train } from './trainer.js';
 import { recipe } from './settings.js';
 import { needFashionMnist } from '../testing/needs.js';
 

@@ -5,7 +5,7 @@ import type { Backend } from '../core/backend.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
-import { type Batch, testBatches } from '../data/loader.js';
+import { type Batch, testBatches } from '../data/batch.js';
 import type { Network } from '../nn/network.js';
 import { type TestTimeAugmentation, viewsOf } from './tta.js';
 import { type DeviceBatch, type DeviceMetrics, evalBatch } from './step.js';

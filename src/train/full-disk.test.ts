@@ -14,7 +14,7 @@ import { after, afterEach, before, it } from 'node:test';
 import { createBackend } from '../backends/index.js';
 import { UserError } from '../core/errors.js';
 import type { OpenedDataset } from '../data/open.js';
-import { readSafetensors } from '../nn/safetensors.js';
+import { readSafetensors } from '../io/safetensors-file.js';
 import { plantedPatchSet } from '../testing/sanity-fixtures.js';
 import { recipe } from './settings.js';
 import { readTrainProgress } from './train-state.js';

@@ -13,7 +13,7 @@
  */
 import type { Tensor } from '../core/tensor.js';
 import type { ImageSet, DatasetInfo } from '../data/datasets.js';
-import { testBatches } from '../data/loader.js';
+import { testBatches } from '../data/batch.js';
 import { AirbenchNet, whiteningKernel } from '../nn/airbench.js';
 import { type Architecture, type Network, parametersOf, tensorsOf } from '../nn/network.js';
 import { whiteningWeights } from '../nn/whitening.js';

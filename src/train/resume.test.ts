@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
-import { readSafetensors } from '../nn/safetensors.js';
+import { readSafetensors } from '../io/safetensors-file.js';
 import { needFashionMnist } from '../testing/needs.js';
 import { cli, cliFailure, runCli } from '../testing/cli.js';
 import { trainStateFile } from './train-state.js';

@@ -6,7 +6,7 @@
  */
 import type { AugmentSettings } from '../data/augment.js';
 import { defaultAugment } from '../data/augment.js';
-import type { FolderLoadOptions } from '../data/folder/load.js';
+import type { FolderSettings } from '../data/folder/split.js';
 import type { PrecisionSetting } from './precision.js';
 import { type RecipeName, fastRate, fastWeightDecay } from './recipes.js';
 
@@ -18,7 +18,7 @@ export interface TrainConfig {
   /** How to train: the network, the rate's shape and what happens around the steps (recipes.ts). */
   recipe: RecipeName;
   /** How an image folder is split, sized and decoded (ignored for the built-in datasets). */
-  folder?: Omit<FolderLoadOptions, 'onProgress'>;
+  folder?: FolderSettings;
   epochs: number;
   batchSize: number;
   /** Base width; undefined lets the budget planner choose (the recipe's without a budget). */

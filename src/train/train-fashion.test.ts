@@ -14,7 +14,8 @@ import { decodePng } from '../testing/png-check.js';
 import { repoRoot } from '../testing/paths.js';
 import { needFashionMnist } from '../testing/needs.js';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { datasetInfo, loadDataset } from '../data/datasets.js';
+import { datasetInfo } from '../data/datasets.js';
+import { loadDataset } from '../data/load-dataset.js';
 import { writePngFolder } from '../testing/image-folders.js';
 import { checkOnnx, pythonOnnx } from '../testing/onnx-check.js';
 

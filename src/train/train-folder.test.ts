@@ -14,7 +14,7 @@ import { createBackend } from '../backends/index.js';
 import { Graph } from '../core/graph.js';
 import { Tensor } from '../core/tensor.js';
 import { Normaliser } from '../data/batch.js';
-import { loadDataset } from '../data/datasets.js';
+import { loadDataset } from '../data/load-dataset.js';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { exportOnnx } from '../export/onnx.js';
 import { imageFilesIn, predictFiles } from '../predict/predict.js';

@@ -1,16 +1,34 @@
 /**
- * @file Opening a WebGPU device through Dawn (the `webgpu` npm package) with the limits training
- * needs, and describing the adapter for logs and benchmarks.
+ * @file Opening a WebGPU device with the limits training needs, on whichever WebGPU the caller
+ * has (a browser's `navigator.gpu`, or Dawn in Node: dawn.ts), and describing the adapter for
+ * logs and benchmarks.
  *
  * The backend never names a driver: which Vulkan/Metal/D3D driver Dawn picks is the
  * environment's business (tests on a GPU-less machine point VK_ICD_FILENAMES at SwiftShader).
  */
-import { create, globals } from 'webgpu';
 import { msg, setting, UserError } from '../../core/errors.js';
 
+/**
+ * The constants browsers put on globalThis; Dawn's Node binding exports them instead. Code here
+ * reads them from this object only: @webgpu/types declares the globals, so the compiler accepts
+ * a bare `GPUBufferUsage`, which is undefined in Node.
+ */
+export interface GpuConstants {
+  GPUBufferUsage: typeof GPUBufferUsage;
+  GPUMapMode: typeof GPUMapMode;
+  GPUShaderStage: typeof GPUShaderStage;
+}
+
+/**
+ * A WebGPU to run on: `{ gpu: navigator.gpu, constants: globalThis }` in a browser or a
+ * browser worker, `dawn()` (dawn.ts) in Node.
+ */
+export interface WebGpuApi {
+  gpu: GPU;
+  constants: GpuConstants;
+}
+
 export interface WebGpuOptions {
-  /** Dawn toggles passed to `create()`, e.g. ['backend=vulkan']. */
-  dawnFlags?: string[];
   powerPreference?: GPUPowerPreference;
   /**
    * The largest single buffer the caller will allocate, in bytes. Defaults to 256 MiB: one
@@ -33,36 +51,12 @@ export interface OpenedDevice {
   features: string[];
 }
 
-/** Constants that browsers put on globalThis; Dawn's Node binding exports them instead. */
-export const gpuConstants = globals as unknown as {
-  GPUBufferUsage: typeof GPUBufferUsage;
-  GPUMapMode: typeof GPUMapMode;
-  GPUShaderStage: typeof GPUShaderStage;
-};
-
 const DEFAULT_MIN_BUFFER_BYTES = 256 * 1024 * 1024;
 /** The way out of every WebGPU failure the user can do nothing else about. */
 export const cpuHint = msg`use ${setting('backend', 'cpu')} instead`;
 
-/**
- * Dawn instances, one per set of flags, kept for the life of the process: once an instance is
- * garbage-collected while a device it made is still being polled, Dawn's event loop touches freed
- * memory and aborts the process (seen as a flaky SIGABRT in tests that let theirs go).
- */
-const instances = new Map<string, GPU>();
-
-export function dawnInstance(flags: string[]): GPU {
-  const key = JSON.stringify(flags);
-  let gpu = instances.get(key);
-  if (!gpu) {
-    gpu = create(flags);
-    instances.set(key, gpu);
-  }
-  return gpu;
-}
-
-export async function openDevice(options: WebGpuOptions = {}): Promise<OpenedDevice> {
-  const gpu = dawnInstance(options.dawnFlags ?? []);
+/** A device on `gpu`'s adapter with the adapter's largest buffers, or a UserError saying why there is none. */
+export async function openDevice(gpu: GPU, options: WebGpuOptions = {}): Promise<OpenedDevice> {
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
   );

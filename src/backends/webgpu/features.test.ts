@@ -8,11 +8,12 @@ import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
 import { cliFailure, runCli } from '../../testing/cli.js';
 import { ensureSoftwareVulkan } from '../../testing/vulkan.js';
+import { dawnInstance } from './dawn.js';
 import { arithmeticFeatures, formatArithmetic, matrixUnitToggles, probeArithmetic, type AdapterFeatures } from './features.js';
 
 it('reports each arithmetic feature as the adapter lists it, with and without the toggles', async (t) => {
   ensureSoftwareVulkan();
-  const found = await probeArithmetic();
+  const found = await probeArithmetic(dawnInstance);
   if (!found) {
     if (process.env.CI) assert.fail('CI must have a WebGPU adapter (SwiftShader)');
     t.skip('no WebGPU adapter');
@@ -31,7 +32,7 @@ it('reports each arithmetic feature as the adapter lists it, with and without th
 
 it('kilosecond bench gpu --features prints the same, as JSON with --json; without --features it says what to pass', async (t) => {
   ensureSoftwareVulkan();
-  const found = await probeArithmetic();
+  const found = await probeArithmetic(dawnInstance);
   if (!found) {
     t.skip('no WebGPU adapter');
     return;

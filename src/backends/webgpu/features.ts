@@ -5,9 +5,9 @@
  * driver behind `vulkan_enable_f16_on_nvidia`, and the experimental subgroup matrices (which need
  * VK_KHR_cooperative_matrix) behind `use_vulkan_memory_model` and `allow_unsafe_apis`; onnxruntime's
  * WebGPU context turns on the same. The kernels use float32 only so far: this is the measurement
- * that says what a faster path could use.
+ * that says what a faster path could use. The caller passes Dawn in (dawn.ts's `dawnInstance`),
+ * so that the backend's folder has one module that needs Node.
  */
-import { dawnInstance } from './device.js';
 
 /** The Dawn toggles that expose NVIDIA's f16 arithmetic and matrix units (each exists in the bundled Dawn). */
 export const matrixUnitToggles = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia', 'use_vulkan_memory_model'] as const;
@@ -36,9 +36,12 @@ export interface AdapterFeatures {
   subgroupMatrixConfigs: SubgroupMatrixConfig[];
 }
 
+/** A Dawn instance created with these flags (dawn.ts's `dawnInstance` in Node). */
+export type DawnInstance = (flags: string[]) => GPU;
+
 /** What the first adapter offers when Dawn is created with `flags`; undefined when there is no adapter. */
-export async function adapterFeatures(flags: string[]): Promise<AdapterFeatures | undefined> {
-  const adapter = await dawnInstance(flags).requestAdapter();
+export async function adapterFeatures(dawn: DawnInstance, flags: string[]): Promise<AdapterFeatures | undefined> {
+  const adapter = await dawn(flags).requestAdapter();
   if (!adapter) return undefined;
   const features = [...adapter.features].sort();
   const info = adapter.info as GPUAdapterInfo & { subgroupMatrixConfigs?: Iterable<SubgroupMatrixConfig> };
@@ -53,9 +56,9 @@ export async function adapterFeatures(flags: string[]): Promise<AdapterFeatures 
 }
 
 /** The adapter's features with Dawn's defaults and with `matrixUnitFlags`. */
-export async function probeArithmetic(): Promise<{ defaults: AdapterFeatures; toggled: AdapterFeatures } | undefined> {
-  const defaults = await adapterFeatures([]);
-  const toggled = await adapterFeatures(matrixUnitFlags);
+export async function probeArithmetic(dawn: DawnInstance): Promise<{ defaults: AdapterFeatures; toggled: AdapterFeatures } | undefined> {
+  const defaults = await adapterFeatures(dawn, []);
+  const toggled = await adapterFeatures(dawn, matrixUnitFlags);
   return defaults && toggled ? { defaults, toggled } : undefined;
 }
 

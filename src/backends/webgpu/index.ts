@@ -1,10 +1,11 @@
 /**
- * @file The WebGPU backend: the `Backend` interface on Dawn's WebGPU, with WGSL kernels.
+ * @file The WebGPU backend: the `Backend` interface on any WebGPU (a browser's, or Dawn's in
+ * Node: dawn.ts), with WGSL kernels.
  *
  * Buffers, parameters, gradients and optimiser state stay on the GPU. Kernel calls only record
  * commands (stream.ts submits them in batches); `read` and `sync` are the only waits.
  *
- *   const gpu = await createWebGpuBackend();
+ *   const gpu = await createWebGpuBackend({ gpu: navigator.gpu, constants: globalThis });
  *   const x = gpu.alloc(n * h * w * c); gpu.write(x, pixels);
  *   gpu.conv3x3({ x, w: weights, y }, { n, h, w, cin: c, cout });
  *   const values = await gpu.read(y);
@@ -15,7 +16,7 @@ import { activationKernels } from './activation.js';
 import { batchNormKernels } from './batchnorm.js';
 import { type GpuKernels, inContext, KernelContext, slabOf } from './context.js';
 import { convKernels, generalConvKernels } from './conv.js';
-import { gpuConstants, openDevice, type OpenedDevice, type WebGpuOptions } from './device.js';
+import { openDevice, type GpuConstants, type OpenedDevice, type WebGpuApi, type WebGpuOptions } from './device.js';
 import { averagingKernels, biasKernels, elementwiseKernels, fill } from './elementwise.js';
 import { denseKernels } from './gemm.js';
 import { lossKernels } from './loss.js';
@@ -30,7 +31,7 @@ const gpuKernels: GpuKernels<KernelName> = {
   ...lossKernels,
 };
 
-export type { WebGpuOptions } from './device.js';
+export type { WebGpuApi, WebGpuOptions } from './device.js';
 
 export interface WebGpuBackend extends Backend {
   /** The adapter and the limits the device was opened with (for logs and benchmarks). */
@@ -39,12 +40,11 @@ export interface WebGpuBackend extends Backend {
   measureFp32Peak(options?: PeakOptions): Promise<number>;
 }
 
-export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
-  const opened = await openDevice(options);
-  return new WebGpu(opened, options.dispatchesPerSubmit);
+/** The backend on a device of `api`'s adapter. */
+export async function createWebGpuBackend(api: WebGpuApi, options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  const opened = await openDevice(api.gpu, options);
+  return new WebGpu(opened, api.constants, options.dispatchesPerSubmit);
 }
-
-const { GPUBufferUsage } = gpuConstants;
 
 // The kernel methods are declared by merging this interface and bound in the constructor.
 interface WebGpu extends Kernels {}
@@ -58,18 +58,19 @@ class WebGpu implements WebGpuBackend {
   private readonly stream: CommandStream;
   private readonly ctx: KernelContext;
 
-  constructor(opened: OpenedDevice, dispatchesPerSubmit?: number) {
+  constructor(opened: OpenedDevice, constants: GpuConstants, dispatchesPerSubmit?: number) {
     const { device, ...adapter } = opened;
     this.device = device;
     this.adapter = adapter;
     const { vendor, device: model, description } = adapter.adapterInfo;
     this.name = `webgpu (${[vendor, model || description].filter(Boolean).join(' ') || 'unknown adapter'})`;
+    const { GPUBufferUsage } = constants;
     this.pool = new SlabPool(
       device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       Math.min(device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize),
     );
-    this.stream = new CommandStream(device, this.pool, dispatchesPerSubmit);
+    this.stream = new CommandStream(device, constants, this.pool, dispatchesPerSubmit);
     this.ctx = new KernelContext(this.stream, this.pool);
     Object.assign(this, bindKernels(inContext(gpuKernels, this.ctx), slabOf));
   }

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { UserError } from '../../core/errors.js';
 import { ensureSoftwareVulkan } from '../../testing/vulkan.js';
-import { gpuConstants, openDevice } from './device.js';
+import { dawn } from './dawn.js';
+import { openDevice } from './device.js';
 import { fill } from './elementwise.js';
 import { KernelContext } from './context.js';
 import { closeGpuForTests, gpuForTests } from '../../testing/gpu-for-tests.js';
@@ -102,14 +103,15 @@ describe('webgpu memory', () => {
 
   test('after device loss, calls throw a UserError instead of hanging', async (t) => {
     ensureSoftwareVulkan();
-    const opened = await openDevice({ minBufferBytes: 1 << 20 }).catch((error: unknown) => {
+    const { gpu, constants } = dawn();
+    const opened = await openDevice(gpu, { minBufferBytes: 1 << 20 }).catch((error: unknown) => {
       if (error instanceof UserError && !process.env.CI) return null;
       throw error;
     });
     if (!opened) return t.skip('no WebGPU adapter');
-    const { GPUBufferUsage } = gpuConstants;
+    const { GPUBufferUsage } = constants;
     const pool = new SlabPool(opened.device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 1 << 20);
-    const stream = new CommandStream(opened.device, pool);
+    const stream = new CommandStream(opened.device, constants, pool);
     const slab = pool.take(64);
     fill(new KernelContext(stream, pool), slab, 16, 1);
     const pending = stream.readBack(slab, 64);

@@ -1,17 +1,13 @@
 /**
- * @file WGSL sources, read once from the shaders/ folder beside this module (the build copies
- * *.wgsl from src/ into dist/), and the packing of kernel parameters into uniform blocks.
+ * @file WGSL sources by file name (shaders/*.wgsl, bundled into a module by
+ * scripts/bundle-shaders.mjs, so that no file is read at run time), and the packing of kernel
+ * parameters into uniform blocks.
  */
-import { readFileSync } from 'node:fs';
-
-const sources = new Map<string, string>();
+import { shaderSources } from './shaders/sources.generated.js';
 
 export function shaderSource(file: string): string {
-  let text = sources.get(file);
-  if (text === undefined) {
-    text = readFileSync(new URL(`./shaders/${file}`, import.meta.url), 'utf8');
-    sources.set(file, text);
-  }
+  const text = shaderSources[file];
+  if (text === undefined) throw new Error(`WebGPU: there is no shaders/${file} (or scripts/bundle-shaders.mjs has not run since it was added)`);
   return text;
 }
 

@@ -7,11 +7,9 @@
  * jumps ahead of commands still sitting in the open encoder, so `upload` submits them first.
  */
 import { msg, UserError, type Message } from '../../core/errors.js';
-import { cpuHint, gpuConstants } from './device.js';
+import { cpuHint, type GpuConstants } from './device.js';
 import { SlabPool, type Slab } from './memory.js';
 import { shaderSource } from './shaders.js';
-
-const { GPUBufferUsage, GPUMapMode, GPUShaderStage } = gpuConstants;
 
 export type Access = 'read' | 'write';
 
@@ -63,9 +61,11 @@ export class CommandStream {
 
   constructor(
     private readonly device: GPUDevice,
+    private readonly constants: GpuConstants,
     private readonly scratch: SlabPool,
     private readonly dispatchesPerSubmit = DEFAULT_DISPATCHES_PER_SUBMIT,
   ) {
+    const { GPUBufferUsage } = constants;
     this.uniformBuffer = device.createBuffer({
       size: this.uniformStaging.byteLength,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -132,7 +132,7 @@ export class CommandStream {
     this.commandEncoder().copyBufferToBuffer(src.gpu, 0, staging.gpu, 0, bytes);
     this.flush();
     try {
-      await this.unlessLost(staging.gpu.mapAsync(GPUMapMode.READ, 0, bytes));
+      await this.unlessLost(staging.gpu.mapAsync(this.constants.GPUMapMode.READ, 0, bytes));
       this.checkHealthy();
       return new Float32Array(staging.gpu.getMappedRange(0, bytes).slice(0));
     } finally {
@@ -245,10 +245,10 @@ export class CommandStream {
     if (!layout) {
       const group = this.device.createBindGroupLayout({
         entries: [
-          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
+          { binding: 0, visibility: this.constants.GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
           ...bindings.map((access, i) => ({
             binding: i + 1,
-            visibility: GPUShaderStage.COMPUTE,
+            visibility: this.constants.GPUShaderStage.COMPUTE,
             buffer: { type: access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
           })),
         ],

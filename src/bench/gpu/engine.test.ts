@@ -7,14 +7,14 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
-import { createWebGpuBackend } from '../../backends/webgpu/index.js';
+import { createDawnBackend } from '../../backends/webgpu/dawn.js';
 import { repoRoot } from '../../testing/paths.js';
 import { ensureSoftwareVulkan } from '../../testing/vulkan.js';
 
 it('times training steps of both recipes\' networks and ends with one JSON line', { timeout: 300_000 }, async (t) => {
   ensureSoftwareVulkan();
   try {
-    (await createWebGpuBackend({ minBufferBytes: 16 * 1024 * 1024 })).dispose();
+    (await createDawnBackend({ minBufferBytes: 16 * 1024 * 1024 })).dispose();
   } catch (err) {
     if (process.env.CI) throw err;
     t.skip(`no WebGPU adapter: ${(err as Error).message}`);

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { Backend, Conv3x3Shape, DeviceBuffer } from '../../core/backend.js';
 import { forceTiles } from '../../backends/webgpu/conv.js';
 import { TILES } from '../../backends/webgpu/gemm.js';
-import { createWebGpuBackend } from '../../backends/webgpu/index.js';
+import { createDawnBackend } from '../../backends/webgpu/dawn.js';
 import { DEFAULT_PEAK_OPTIONS } from '../../backends/webgpu/peak.js';
 import { davidNetLayers } from '../layers.js';
 
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       'peak-iters': { type: 'string', default: String(DEFAULT_PEAK_OPTIONS.iters) },
     },
   });
-  const gpu = await createWebGpuBackend();
+  const gpu = await createDawnBackend();
   try {
     const info = gpu.adapter.adapterInfo;
     console.log(`adapter: ${info.vendor} ${info.architecture} ${info.device} (${info.description})`);

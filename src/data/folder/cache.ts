@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../core/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { decoderVersion, type ReadOptions } from './decode-files.js';
 import type { ImageFile } from './scan.js';
 

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { UserError } from '../../core/errors.js';
 import { sharedDir } from '../../testing/paths.js';
 import { writePngFolder } from '../../testing/image-folders.js';
-import { loadDataset } from '../datasets.js';
+import { loadDataset } from '../load-dataset.js';
 import { loadImageFolder, type FolderLoadOptions } from './load.js';
 
 let scratch: string;

@@ -8,22 +8,15 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { msg, setting, UserError } from '../../core/errors.js';
-import { recipeSidesFor } from '../augment.js';
+import { describeImages } from '../describe.js';
 import type { DatasetInfo, ImageSet } from '../datasets.js';
 import { cachePath, defaultCacheDir, fileKey, readCache, writeCache } from './cache.js';
 import { defaultResize, type DecodeSettings, type Probe } from './decode.js';
 import { decodeFiles, readHeaders, type Decoded, type ReadOptions } from './decode-files.js';
-import { scanImageFolder, type FolderScan, type ImageFile, type ScanOptions } from './scan.js';
+import { scanImageFolder, type FolderScan, type ImageFile } from './scan.js';
+import type { FolderSettings } from './split.js';
 
-export interface FolderLoadOptions extends ScanOptions, ReadOptions {
-  /** Side of the square input; default: the images' own size when they all share one no larger than 64, else 32. */
-  imageSize?: number;
-  /** Default: 1 when every image is greyscale, else 3. */
-  channels?: 1 | 3;
-  resize?: DecodeSettings['resize'];
-  /** Train without the files that cannot be decoded, instead of stopping. */
-  skipBadImages?: boolean;
-  cacheDir?: string;
+export interface FolderLoadOptions extends FolderSettings, ReadOptions {
   onProgress?(stage: 'reading headers' | 'decoding', done: number, total: number): void;
 }
 
@@ -67,22 +60,6 @@ function decideSettings(probes: readonly Probe[], o: FolderLoadOptions): DecodeS
   }
   const channels = o.channels ?? (good.length > 0 && good.every((p) => p.grey) ? 1 : 3);
   return { size, channels, resize: o.resize ?? defaultResize };
-}
-
-/** Per-channel mean and std of the images on the 0..1 scale. */
-function channelStats(images: Uint8Array, channels: number): { mean: number[]; std: number[] } {
-  const sum = new Float64Array(channels);
-  const squares = new Float64Array(channels);
-  for (let i = 0; i < images.length; i++) {
-    const v = images[i]! / 255;
-    sum[i % channels] += v;
-    squares[i % channels] += v * v;
-  }
-  const n = images.length / channels;
-  const mean = [...sum].map((s) => s / n);
-  // A constant channel would divide by zero when normalising: its std is taken as 1.
-  const std = [...squares].map((q, c) => Math.sqrt(Math.max(0, q / n - mean[c]! ** 2)) || 1);
-  return { mean, std };
 }
 
 function imageSet(files: readonly ImageFile[], pixels: ReadonlyMap<string, Uint8Array>, s: DecodeSettings): ImageSet {
@@ -145,22 +122,6 @@ export async function loadImageFolder(folder: string, o: FolderLoadOptions = {})
   const train = imageSet(scan.train, pixels, settings);
   const test = imageSet(scan.test, pixels, settings);
   if (train.count === 0 || test.count === 0) throw new UserError(`${root}: no decodable images left in the ${train.count === 0 ? 'training' : 'test'} split`);
-  const { mean, std } = channelStats(train.images, settings.channels);
-  const info: DatasetInfo = {
-    name: basename(root),
-    classes: scan.classes,
-    height: settings.size,
-    width: settings.size,
-    channels: settings.channels,
-    mean,
-    std,
-    // Photos: mirror the edge, as Page did for CIFAR-10, rather than add black borders.
-    padMode: 'reflect',
-    augmentSides: recipeSidesFor(settings.size),
-    // Photos of objects, as CIFAR-10's: a mirror image is still of its class.
-    flip: true,
-    trainCount: train.count,
-    testCount: test.count,
-  };
+  const info = describeImages({ name: basename(root), classes: scan.classes, train, test });
   return { info, train, test, scan, settings, skipped: bad, decoded };
 }

@@ -12,11 +12,7 @@
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { msg, setting, UserError } from '../../core/errors.js';
-import { rngFor, Stream } from '../prng.js';
-
-export const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif'] as const;
-
-const testFolderNames = ['test', 'val', 'valid', 'validation'];
+import { defaultTestSplit, type FolderSettings, imageExtensions, isImageName, stratifiedSplit, testFolderNames } from './split.js';
 
 export interface ImageFile {
   path: string;
@@ -39,19 +35,8 @@ export interface FolderScan {
 }
 
 /** The fraction of each class held out when a folder has no test split. */
-export const defaultTestSplit = 0.1;
+export type ScanOptions = Pick<FolderSettings, 'testSplit' | 'seed'>;
 
-export interface ScanOptions {
-  /** Fraction of each class held out for testing when the folder has no test split (default `defaultTestSplit`). */
-  testSplit?: number;
-  seed?: number;
-}
-
-/** Whether a file name has one of the image extensions (any case). */
-export function isImageName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return imageExtensions.some((e) => lower.endsWith(e));
-}
 
 function listDir(dir: string): Dirent[] {
   try {
@@ -114,26 +99,6 @@ function readSplit(dir: string, classes: string[], counts: { ignored: number }):
     files.push(...images);
   });
   return files;
-}
-
-/** Per class, a seeded shuffle of its files (in sorted order), the first share of each held out. */
-function stratifiedSplit(files: readonly ImageFile[], classes: number, testSplit: number, seed: number): { train: ImageFile[]; test: ImageFile[] } {
-  const train: ImageFile[] = [];
-  const test: ImageFile[] = [];
-  for (let label = 0; label < classes; label++) {
-    const mine = files.filter((f) => f.label === label);
-    const rng = rngFor(seed, 0, label, Stream.Shuffle);
-    for (let i = mine.length - 1; i > 0; i--) {
-      const j = rng.nextInt(i + 1);
-      [mine[i], mine[j]] = [mine[j]!, mine[i]!];
-    }
-    // Every class with two images or more is in both splits.
-    const held = mine.length < 2 ? 0 : Math.min(mine.length - 1, Math.max(1, Math.round(mine.length * testSplit)));
-    test.push(...mine.slice(0, held));
-    train.push(...mine.slice(held));
-  }
-  const byPath = (a: ImageFile, b: ImageFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { train: train.sort(byPath), test: test.sort(byPath) };
 }
 
 export function scanImageFolder(root: string, o: ScanOptions = {}): FolderScan {

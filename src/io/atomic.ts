@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../core/errors.js';
 
 /** A temporary name beside `path`, unique to this process and call. */
 function tempPathFor(path: string): string {
