@@ -123,7 +123,7 @@ describe('the npm package', { timeout: 10 * 60_000 }, () => {
     files = packed[0]!.files.map((f) => f.path);
     t.diagnostic(`${filename}: ${(size / 2 ** 20).toFixed(2)} MiB, ${entryCount} files`);
     assert.deepEqual(files.filter((f) => /\.test\.|\.map$|^src\/|^dist\/testing\//.test(f)), [], 'no tests, test helpers, source maps or TypeScript sources');
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/library/model.d.ts', 'dist/backends/webgpu/shaders/sources.generated.js', prebuild,
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/library/model.d.ts', 'dist/backends/webgpu/shaders/sources.generated.js', 'dist/web/index.html', 'dist/web/train-worker.js', prebuild,
       'bin/kilosecond.js', 'binding.gyp', 'native/addon.cc', 'package.json', 'README.md']) {
       assert.ok(files.includes(f), `${f} is in the tarball`);
     }

@@ -105,7 +105,7 @@ async function resnet9Features(g: GraphBuilder, model: ResNet9, input: string): 
   let x = input;
   for (const stage of model.stages) {
     x = await convBnRelu(g, stage.conv, x);
-    if (stage.pool) x = g.node('MaxPool', `${stage.conv.name}.pool`, [x], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+    if (stage.pool) x = g.node('MaxPool', `${stage.conv.name}.pool`, [x], maxPool2x2());
     if (stage.residual) {
       const [res1, res2] = stage.residual;
       x = g.node('Add', `${stage.conv.name}.add`, [x, await convBnRelu(g, res2, await convBnRelu(g, res1, x))]);
@@ -116,7 +116,8 @@ async function resnet9Features(g: GraphBuilder, model: ResNet9, input: string): 
 
 /** conv3x3 (pad 1, no bias) -> eval-mode batch norm -> ReLU, as Conv(+bias) -> Relu. */
 async function convBnRelu(g: GraphBuilder, block: ConvBN, x: string): Promise<string> {
-  return g.node('Relu', `${block.name}.relu`, [await foldedConv(g, `${block.name}.conv`, block.weight, block.bn, defaultBatchNormEps, x)]);
+  const norm = foldScales(await readBatchNorm(block.bn), defaultBatchNormEps);
+  return g.node('Relu', `${block.name}.relu`, [await foldedConv(g, `${block.name}.conv`, block.weight, norm, x)]);
 }
 
 /** The airbench network's whitening layer and groups (AirbenchNet.features). */
@@ -131,27 +132,32 @@ async function airbenchFeatures(g: GraphBuilder, model: AirbenchNet, input: stri
   for (const group of model.groups) {
     // conv1 -> pool -> norm1: the norm is folded into conv1 when every channel's scale is
     // positive, since max(s y + b) = s max(y) + b for s > 0; otherwise it stays after the pool.
-    const scales = foldScales(await readBatchNorm(group.norm1), airbenchBnEps);
-    if (scales.scale.every((s) => s > 0)) {
-      x = g.node('MaxPool', `${group.name}.pool`, [await foldedConv(g, `${group.name}.conv1`, group.conv1, group.norm1, airbenchBnEps, x)], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
-    } else {
-      x = g.node('MaxPool', `${group.name}.pool`, [await foldedConv(g, `${group.name}.conv1`, group.conv1, undefined, airbenchBnEps, x)], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
-      const channels = scales.scale.length;
-      x = g.node('Mul', `${group.name}.norm1.mul`, [x, g.constant(`${group.name}.norm1.scale`, [1, channels, 1, 1], scales.scale)]);
-      x = g.node('Add', `${group.name}.norm1.add`, [x, g.constant(`${group.name}.norm1.shift`, [1, channels, 1, 1], scales.shift)]);
+    const norm1 = foldScales(await readBatchNorm(group.norm1), airbenchBnEps);
+    const foldable = norm1.scale.every((s) => s > 0);
+    x = g.node('MaxPool', `${group.name}.pool`, [await foldedConv(g, `${group.name}.conv1`, group.conv1, foldable ? norm1 : undefined, x)], maxPool2x2());
+    if (!foldable) {
+      const channels = norm1.scale.length;
+      x = g.node('Mul', `${group.name}.norm1.mul`, [x, g.constant(`${group.name}.norm1.scale`, [1, channels, 1, 1], norm1.scale)]);
+      x = g.node('Add', `${group.name}.norm1.add`, [x, g.constant(`${group.name}.norm1.shift`, [1, channels, 1, 1], norm1.shift)]);
     }
     x = geluNodes(g, `${group.name}.act1`, x);
-    x = geluNodes(g, `${group.name}.act2`, await foldedConv(g, `${group.name}.conv2`, group.conv2, group.norm2, airbenchBnEps, x));
+    const norm2 = foldScales(await readBatchNorm(group.norm2), airbenchBnEps);
+    x = geluNodes(g, `${group.name}.act2`, await foldedConv(g, `${group.name}.conv2`, group.conv2, norm2, x));
   }
   return x;
 }
 
+/** MaxPool's attributes for a 2x2 window of stride 2. */
+const maxPool2x2 = (): AttributeProto[] => [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])];
+
 /** Eval-mode batch norm as y = scale x + shift per channel: scale = gamma / sqrt(var + eps), shift = beta - mean scale (in double, rounded once). */
-function foldScales(bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }, eps: number): { scale: Float32Array; shift: Float32Array } {
-  const scale = bn.gamma.map((gm, c) => gm / Math.sqrt(bn.variance[c]! + eps));
-  const shift = bn.beta.map((b, c) => b - (bn.mean[c]! * bn.gamma[c]!) / Math.sqrt(bn.variance[c]! + eps));
-  return { scale, shift };
+function foldScales(bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }, eps: number): FoldedNorm {
+  const scale = Array.from(bn.gamma, (gm, c) => gm / Math.sqrt(bn.variance[c]! + eps));
+  return { scale: Float32Array.from(scale), shift: bn.beta.map((b, c) => b - bn.mean[c]! * scale[c]!) };
 }
+
+/** An eval-mode batch norm as a per-channel affine map. */
+interface FoldedNorm { scale: Float32Array; shift: Float32Array }
 
 async function readBatchNorm(bn: BatchNormState): Promise<{ gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }> {
   const [gamma, beta, mean, variance] = await Promise.all([bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((t) => t.read()));
@@ -161,14 +167,14 @@ async function readBatchNorm(bn: BatchNormState): Promise<{ gamma: Float32Array;
 /**
  * conv3x3 (pad 1, no bias) with an eval-mode batch norm after it folded in, as Conv(+bias):
  * gamma (conv(x) - mean) / sqrt(var + eps) + beta = conv_{w s}(x) + (beta - mean s) with
- * s = gamma / sqrt(var + eps) per output channel. Without a norm, the plain Conv.
+ * s = gamma / sqrt(var + eps) per output channel (foldScales). Without a norm, the plain Conv.
  */
-async function foldedConv(g: GraphBuilder, name: string, weightHwio: Tensor, bn: BatchNormState | undefined, eps: number, x: string): Promise<string> {
+async function foldedConv(g: GraphBuilder, name: string, weightHwio: Tensor, norm: FoldedNorm | undefined, x: string): Promise<string> {
   const [, , cin, cout] = weightHwio.shape as [number, number, number, number];
   const weight = hwioToOihw(await weightHwio.read(), cin, cout);
   const inputs = [x, `${name}.weight`];
-  if (bn) {
-    const { scale, shift } = foldScales(await readBatchNorm(bn), eps);
+  if (norm) {
+    const { scale, shift } = norm;
     const taps = cin * 9;
     for (let co = 0; co < cout; co++) for (let k = co * taps; k < (co + 1) * taps; k++) weight[k] = weight[k]! * scale[co]!;
     inputs.push(g.constant(`${name}.bias`, [cout], shift));

@@ -163,7 +163,8 @@ export function planBudget(candidates: readonly Candidate[], input: BudgetInput,
   const options = (inRange.length > 0 ? inRange : fitting)
     .map((o) => ({ ...o, expected: expectedAccuracy(dataset, o.c.recipe, o.c.measurement.width, o.epochs), seconds: predictedSeconds(o.c, o.steps, input) }));
   if (options.length === 0) return undefined;
-  const score = (o: (typeof options)[number]): number => o.expected?.accuracy ?? -1 + o.c.measurement.width * 1e-6;
+  // A plan the grid has no point for ranks below every plan it has one for, the widest first.
+  const score = (o: (typeof options)[number]): number => (o.expected ? o.expected.accuracy : -1 + o.c.measurement.width * 1e-6);
   const ranked = [...options].sort((a, b) => score(b) - score(a) || a.seconds - b.seconds);
   const best = ranked[0]!;
   const runnerUp = ranked.find((o) => o.c.recipe !== best.c.recipe) ?? ranked[1];

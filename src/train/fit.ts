@@ -53,8 +53,8 @@ export interface FitHooks {
   /** Before epoch `epoch` (0-based) of `epochs`, the count the schedule holds now. */
   onEpochStart?(epoch: number, epochs: number): void;
   onStep?(epoch: number, step: number, steps: number, lr: number): void;
-  /** Running training accuracy and loss of the epoch so far, read back a few times per epoch. */
-  onRunningMetrics?(epoch: number, accuracy: number, loss: number): void;
+  /** Running training accuracy and loss of the epoch so far, read back a few times per epoch, after `step` of its steps. */
+  onRunningMetrics?(epoch: number, accuracy: number, loss: number, step: number): void;
   /** A budget's plan no longer fit (or fit with time to spare) and the rest of the schedule was re-shaped. */
   onReplan?(replan: Replan): void;
   /** After an epoch's evaluation; awaited, so a hook that saves the epoch finishes before the next starts. */
@@ -164,8 +164,8 @@ export async function fit(o: FitOptions, hooks: FitHooks = {}): Promise<FitResul
           hooks.onStep?.(epoch, step, stepsPerEpoch, lr);
           if (hooks.onRunningMetrics && step % readEvery === 0) {
             // Not awaited: the read completes when the device gets there, and the loop goes on queueing steps.
-            const e = epoch;
-            void trainMetrics.read().then((m) => hooks.onRunningMetrics?.(e, m.accuracy, m.loss), () => undefined);
+            const [e, s] = [epoch, step];
+            void trainMetrics.read().then((m) => hooks.onRunningMetrics?.(e, m.accuracy, m.loss, s), () => undefined);
           }
           if (hooks.shouldStop?.()) {
             interrupted = true;

@@ -135,16 +135,17 @@ function choiceWithoutBudget(input: PlanInput): PlannedRun {
 }
 
 /**
- * Whether `recipe` at `width` could beat the best plan among the candidates measured so far
+ * Whether `recipe` at `width` could beat `best`, the best plan among the candidates measured so far
  * (the fast recipe's, measured first): its best case is as many epochs as the fast recipe
  * affords at the same width (a ResNet-9 epoch costs about 3x an airbench one: 2.8 against 0.35
  * PFLOP per CIFAR-10 run of 25 and 10 epochs), up to its own maximum. Measuring a width that
  * cannot win costs seconds of the budget and a step's worth of memory (2.5 GB for ResNet-9 at
  * width 64).
  */
-function worthMeasuring(recipe: RecipeName, width: number, maxEpochs: number, measured: readonly Candidate[], input: BudgetInput, dataset: GridPoint['dataset']): boolean {
+function worthMeasuring(
+  recipe: RecipeName, width: number, maxEpochs: number, measured: readonly Candidate[], best: BudgetPlan | undefined, input: BudgetInput, dataset: GridPoint['dataset'],
+): boolean {
   const sameWidth = measured.find((c) => c.measurement.width === width);
-  const best = planBudget(measured, input, dataset);
   if (!sameWidth || !best?.expectedAccuracy) return true;
   const bestCase = expectedAccuracy(dataset, recipe, width, Math.max(1, Math.min(maxEpochs, epochsThatFit(sameWidth, input))));
   return bestCase === undefined || bestCase.accuracy > best.expectedAccuracy;
@@ -172,7 +173,10 @@ export async function planRun(backend: Backend, input: PlanInput): Promise<Plann
       // Beyond the last epoch's own pass: test-time augmentation's other views (all but one), and the confusion matrix's pass.
       finalTestPasses: viewsOf(ttaFor(recipes[recipe].architecture, config.tta, trainedViews(config))).length,
     };
-    const widths = candidateWidths(config).filter((w) => worthMeasuring(recipe, w, costs.maxEpochs, candidates, budgetInput(), dataset));
+    const budgetNow = budgetInput();
+    // The best plan among the candidates measured so far: a width that cannot beat it is not measured.
+    const best = planBudget(candidates, budgetNow, dataset);
+    const widths = candidateWidths(config).filter((w) => worthMeasuring(recipe, w, costs.maxEpochs, candidates, best, budgetNow, dataset));
     const measured = await measureWidths(backend, input.info, config, widths, input.now);
     candidates.push(...measured.map((measurement) => ({ recipe, costs, measurement })));
   }

@@ -31,8 +31,9 @@ export class DeviceMetrics {
 
   /** Accuracy and mean loss over everything added since the last reset. */
   async read(): Promise<{ accuracy: number; loss: number; count: number }> {
-    const [correct, loss] = await this.stats.read();
+    // The images added when the read was queued: steps queued while it waits are not in its sums.
     const count = this.count;
+    const [correct, loss] = await this.stats.read();
     return { accuracy: count > 0 ? correct / count : 0, loss: count > 0 ? loss / count : 0, count };
   }
 

@@ -48,7 +48,7 @@ export interface TrainHooks {
   onPrecision?(choice: PrecisionChoice): void;
   onStep?(epoch: number, step: number, steps: number, lr: number): void;
   /** Running training accuracy and loss of the epoch so far, read back a few times per epoch. */
-  onRunningMetrics?(epoch: number, accuracy: number, loss: number): void;
+  onRunningMetrics?(epoch: number, accuracy: number, loss: number, step: number): void;
   onEpoch?(record: EpochRecord, epochs: number): void;
   /** Reading and decoding an image folder. */
   onDataProgress?(stage: string, done: number, total: number): void;
@@ -130,7 +130,9 @@ export async function train(
   for (const r of candidates.recipes) {
     const c = configForData(resolveSettings(settings, r), data);
     const asked = settings.batchSize ?? recipeDefaults[r].batchSize;
-    if (c.batchSize < asked) hooks.onPhase?.(`batch size ${c.batchSize} instead of ${asked}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch`);
+    if (c.batchSize < asked) {
+      hooks.onPhase?.(`batch size ${c.batchSize} instead of ${asked}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch; the rate scaled by the square root of that, to ${c.lr.toPrecision(3)}`);
+    }
     validateAugment(c.augmentation, info.height, info.width);
     configs[r] = c;
   }

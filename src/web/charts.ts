@@ -60,11 +60,12 @@ export class Curves {
     this.svg.replaceChildren();
     this.svg.setAttribute('viewBox', '0 0 640 240');
     const maxLoss = Math.max(1e-6, ...this.loss.flatMap((s) => s.points.map(([, y]) => y)));
-    this.panel(this.loss, 0, maxLoss, 'loss');
-    this.panel(this.accuracy, 320, 1, 'accuracy');
+    // Each legend where its curves are not: loss falls from the top left, accuracy rises to the top right.
+    this.panel(this.loss, 0, maxLoss, 'loss', 'top');
+    this.panel(this.accuracy, 320, 1, 'accuracy', 'bottom');
   }
 
-  private panel(series: Series[], left: number, top: number, title: string): void {
+  private panel(series: Series[], left: number, top: number, title: string, legend: 'top' | 'bottom'): void {
     const [x0, y0, w, h] = [left + 40, 20, 260, 180];
     const g = element('g', {});
     g.append(element('rect', { x: x0, y: y0, width: w, height: h, fill: 'none', stroke: '#999' }));
@@ -77,8 +78,9 @@ export class Curves {
         const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${(x0 + (w * x) / this.epochs).toFixed(1)},${(y0 + h - (h * Math.min(y, top)) / top).toFixed(1)}`).join('');
         g.append(element('path', { d, fill: 'none', stroke: s.colour, 'stroke-width': 2, 'data-series': s.name }));
       }
-      g.append(element('rect', { x: x0 + 8, y: y0 + 8 + 16 * k, width: 10, height: 3, fill: s.colour }));
-      g.append(text(x0 + 22, y0 + 13 + 16 * k, s.name, 'start'));
+      const y = legend === 'top' ? y0 + 8 + 16 * k : y0 + h - 8 - 16 * (series.length - k);
+      g.append(element('rect', { x: x0 + w - 18, y, width: 10, height: 3, fill: s.colour }));
+      g.append(text(x0 + w - 22, y + 5, s.name, 'end'));
     });
     this.svg.append(g);
   }

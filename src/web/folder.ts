@@ -29,11 +29,24 @@ export interface FolderLayout {
 /** Why a folder cannot be trained on, said on the page. */
 export class FolderError extends Error {}
 
+/**
+ * Paths in the order `kilosecond train` lists them, each folder's entries sorted by name (scan.ts):
+ * the browser gives them in the disk's order, and the hold-out split and the training order
+ * follow the order, so without this the page would train another run than the command line on
+ * the same folder. Segment by segment, not whole paths: 'a/x.png' comes before 'a-b.png'.
+ */
+function byFolderOrder(a: string[], b: string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
 export function folderLayout(files: readonly PageFile[], seed: number): FolderLayout {
   if (files.length === 0) throw new FolderError('the folder is empty: choose a folder with one subfolder of images per class');
   const name = files[0]!.path.split('/')[0]!;
   // Below the folder itself: 'cat/1.jpg', or 'train/cat/1.jpg'.
-  const within = files.map((f) => ({ ...f, parts: f.path.split('/').slice(1) }));
+  const within = files.map((f) => ({ ...f, parts: f.path.split('/').slice(1) })).sort((a, b) => byFolderOrder(a.parts, b.parts));
   const tops = new Set(within.filter((f) => f.parts.length > 2).map((f) => f.parts[0]!));
   const trainTop = [...tops].find((t) => t.toLowerCase() === 'train');
   const testTop = [...tops].find((t) => testFolderNames.includes(t.toLowerCase()));

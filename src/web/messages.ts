@@ -51,7 +51,8 @@ export type TrainEvent =
   | { kind: 'phase'; text: string }
   | { kind: 'plan'; recipe: string; width: number; epochs: number; batchSize: number; reason: string }
   | { kind: 'step'; epoch: number; step: number; steps: number; lr: number }
-  | { kind: 'running'; epoch: number; accuracy: number; loss: number }
+  /** The epoch's running training accuracy and loss, read after `at` epochs (3.5: half-way through the fourth). */
+  | { kind: 'running'; at: number; accuracy: number; loss: number }
   | { kind: 'epoch'; record: EpochRecord; epochs: number }
   | { kind: 'replan'; replan: Replan }
   | {

@@ -27,13 +27,20 @@ const warningLine = byTestId<HTMLElement>('warning');
 const summary = byTestId<HTMLElement>('data-summary');
 const results = byTestId<HTMLElement>('results');
 const accuracyLine = byTestId<HTMLElement>('test-accuracy');
-const downloads = { safetensors: byTestId<HTMLAnchorElement>('download-safetensors'), onnx: byTestId<HTMLAnchorElement>('download-onnx') };
+const downloads = {
+  safetensors: byTestId<HTMLAnchorElement>('download-safetensors'),
+  onnx: byTestId<HTMLAnchorElement>('download-onnx'),
+  metrics: byTestId<HTMLAnchorElement>('download-metrics'),
+};
+const history = byTestId<HTMLElement>('history');
 const curves = new Curves(byTestId<SVGSVGElement>('curves'));
 
 /** Images decoded per message to the decode worker: enough to keep it busy, few enough to show progress. */
 const decodeChunk = 64;
-/** Test images explained with Grad-CAM: the first of each class, then the next ones, up to this many. */
+/** Test images explained with Grad-CAM, spread over the classes (spread()). */
 const explainCount = 8;
+/** Training images shown as the recipe augments them (two epochs' views of each), spread over the classes. */
+const sampleCount = 5;
 const seed = 0;
 const imageBytes = pageImageSide * pageImageSide * 3;
 
@@ -50,7 +57,7 @@ function warn(text: string | undefined): void {
   warningLine.hidden = !text;
 }
 
-const count = (n: number, what: string): string => `${n.toLocaleString('en')} ${what}${n === 1 ? '' : 's'}`;
+const count = (n: number, what: string, plural = `${what}s`): string => `${n.toLocaleString('en')} ${n === 1 ? what : plural}`;
 
 /** Decodes `files` chunk by chunk in the decode worker; images that fail are left out and named. */
 async function decode(files: LabelledFile[], progress: (done: number) => void): Promise<{ images: PageImages; failed: string[] }> {
@@ -92,7 +99,8 @@ const perClass = (set: PageImages, classes: number): number[] => {
 
 async function load(files: PageFile[]): Promise<void> {
   if (busy) {
-    say(busy === 'training' ? 'A training run is going: wait for it to finish (or reload the page) before choosing another folder.' : 'Still reading the previous folder.');
+    // Said, not shown as an error: the run goes on, on the folder it started with.
+    say(busy === 'training' ? 'A training run is already going: the new folder was not read. Wait for the run to finish (or reload the page to stop it), then choose the folder again.' : 'Still reading the previous folder: choose the folder again once it is read.');
     return;
   }
   busy = 'decoding';
@@ -113,12 +121,12 @@ async function load(files: PageFile[]): Promise<void> {
     const empty = layout.classes.filter((_, c) => trainCounts[c] === 0);
     if (empty.length > 0) throw new FolderError(`${layout.name}: class${empty.length > 1 ? 'es' : ''} ${empty.map((c) => `'${c}'`).join(', ')} kept no training image`);
     data = { layout, train: train.images, test: test.images };
-    summary.textContent = `${layout.name}: ${count(layout.classes.length, 'class')}, ${count(train.images.count, 'training image')} and ${count(test.images.count, 'test image')} ` +
+    summary.textContent = `${layout.name}: ${count(layout.classes.length, 'class', 'classes')}, ${count(train.images.count, 'training image')} and ${count(test.images.count, 'test image')} ` +
       `(${layout.layout === 'hold-out split' ? '10% of each class held out' : 'the folder\'s own test split'}), read at ${pageImageSide}x${pageImageSide}` +
-      `${layout.ignored > 0 ? `; ${count(layout.ignored, 'file')} that ${layout.ignored === 1 ? 'is' : 'are'} not images left out` : ''}.`;
+      `${layout.ignored > 0 ? `; ${count(layout.ignored, 'file')} left out that ${layout.ignored === 1 ? 'is not an image' : 'are not images'}` : ''}.`;
     renderClassCounts(byTestId('class-counts'), layout.classes, trainCounts, perClass(test.images, layout.classes.length));
     const mean = [0, 1, 2].map((c) => train.images.images.reduce((s, v, i) => (i % 3 === c ? s + v : s), 0) / (255 * train.images.count * pageImageSide * pageImageSide));
-    renderSamples(byTestId('samples'), train.images.images, 6, mean);
+    renderSamples(byTestId('samples'), train.images.images, spread(train.images, layout.classes.length, sampleCount), mean);
     say(`Ready: set a time budget and train.`);
     startButton.disabled = false;
   } catch (err) {
@@ -128,11 +136,11 @@ async function load(files: PageFile[]): Promise<void> {
   }
 }
 
-/** The first test image of each class, then the next ones in order, up to `explainCount`. */
-function explainIndices(test: PageImages, classes: number): number[] {
-  const firsts = Array.from({ length: classes }, (_, c) => test.labels.indexOf(c)).filter((i) => i >= 0);
-  const rest = Array.from({ length: test.count }, (_, i) => i).filter((i) => !firsts.includes(i));
-  return [...firsts, ...rest].slice(0, explainCount);
+/** The first image of each class, then the next ones in order, up to `n`: the images are in folder order, one class after another. */
+function spread(set: PageImages, classes: number, n: number): number[] {
+  const firsts = Array.from({ length: classes }, (_, c) => set.labels.indexOf(c)).filter((i) => i >= 0);
+  const rest = Array.from({ length: set.count }, (_, i) => i).filter((i) => !firsts.includes(i));
+  return [...firsts, ...rest].slice(0, n);
 }
 
 function setDownload(link: HTMLAnchorElement, bytes: Uint8Array | undefined): void {
@@ -144,10 +152,9 @@ function setDownload(link: HTMLAnchorElement, bytes: Uint8Array | undefined): vo
 }
 
 function startTraining(): void {
-  if (busy) {
-    say(busy === 'training' ? 'A training run is already going: this one was not started. Wait for it to finish, or reload the page to stop it.' : 'Still reading the folder: train once it is read.');
-    return;
-  }
+  // The button is disabled while a folder is read or a run trains (a second run is refused there,
+  // where the user sees why); a click queued before that changes nothing.
+  if (busy) return;
   if (!data) {
     say('Choose or drop a folder of images first.', 'error');
     return;
@@ -159,25 +166,26 @@ function startTraining(): void {
   }
   busy = 'training';
   startButton.disabled = true;
+  startButton.textContent = 'Training…';
   results.hidden = true;
-  setDownload(downloads.safetensors, undefined);
-  setDownload(downloads.onnx, undefined);
+  for (const link of Object.values(downloads)) setDownload(link, undefined);
+  history.textContent = '';
   const { layout, train, test } = data;
   const width = widthInput.value === 'auto' ? undefined : Number(widthInput.value);
   const epochs = epochsInput.value === '' ? undefined : Number(epochsInput.value);
   const request: TrainRequest = {
-    kind: 'train', name: layout.name, classes: layout.classes, budget, seed, explain: explainIndices(test, layout.classes.length),
+    kind: 'train', name: layout.name, classes: layout.classes, budget, seed, explain: spread(test, layout.classes.length, explainCount),
     // Copies: the page keeps its own to show and to train again.
     train: { ...train, images: train.images.slice(), labels: train.labels.slice() },
     test: { ...test, images: test.images.slice(), labels: test.labels.slice() },
     ...(width !== undefined ? { width } : {}), ...(epochs !== undefined ? { epochs } : {}),
   };
   const worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-  let position = { epoch: 0, step: 0, steps: 1 };
   const finish = (): void => {
     worker.terminate();
     busy = undefined;
     startButton.disabled = false;
+    startButton.textContent = 'Train';
   };
   worker.onmessage = ({ data: event }: MessageEvent<TrainEvent>) => {
     switch (event.kind) {
@@ -192,16 +200,18 @@ function startTraining(): void {
         say(`Training the ${event.recipe} recipe, width ${event.width}, ${event.epochs} epochs of batches of ${event.batchSize}${event.reason ? `: ${event.reason}` : ''}`);
         break;
       case 'step':
-        position = event;
         say(`Epoch ${event.epoch + 1}, step ${event.step} of ${event.steps}`);
         break;
       case 'running':
-        curves.running(position.epoch + position.step / position.steps, event.loss, event.accuracy);
+        curves.running(event.at, event.loss, event.accuracy);
         break;
       case 'epoch':
+        // metrics.jsonl as `train` writes it: one JSON line per epoch.
+        history.textContent += `${JSON.stringify(event.record)}\n`;
         curves.setEpochs(event.epochs);
         curves.tested(event.record.epoch, event.record.test_loss, event.record.test_accuracy);
-        say(`Epoch ${event.record.epoch} of ${event.epochs}: test accuracy ${(100 * event.record.test_accuracy).toFixed(2)}%`);
+        say(`Epoch ${event.record.epoch} of ${event.epochs}: test accuracy ${(100 * event.record.test_accuracy).toFixed(2)}%, ` +
+          `trained at ${event.record.images_per_second.toLocaleString('en', { maximumSignificantDigits: 3 })} images/s (${event.record.train_seconds.toFixed(1)} s)`);
         break;
       case 'replan':
         say(`Re-planned: ${event.replan.reason}`);
@@ -215,6 +225,7 @@ function startTraining(): void {
         renderGradCam(byTestId('gradcam'), test, layout.classes, event.explained);
         setDownload(downloads.safetensors, event.safetensors);
         setDownload(downloads.onnx, event.onnx);
+        setDownload(downloads.metrics, new TextEncoder().encode(history.textContent ?? ''));
         results.hidden = false;
         say(`Done: ${(100 * event.accuracy).toFixed(2)}% on the test images. Download the model below.`);
         finish();
@@ -234,7 +245,11 @@ function startTraining(): void {
 }
 
 folderInput.addEventListener('change', () => {
-  if (folderInput.files && folderInput.files.length > 0) void load(chosenFiles(folderInput.files));
+  if (!folderInput.files || folderInput.files.length === 0) return;
+  const files = chosenFiles(folderInput.files);
+  // Cleared, so that choosing the same folder again (after a refusal, or after editing it) is a change.
+  folderInput.value = '';
+  void load(files);
 });
 dropZone.addEventListener('dragover', (e) => {
   e.preventDefault();

@@ -82,6 +82,7 @@ async function run(request: TrainRequest): Promise<void> {
   const test = imageSet(request.test);
   const info = describeImages({ name: request.name, classes: request.classes, train, test });
   const { backend, batchSize } = await openGpu(request.width ?? fastRecipe.width);
+  let stepsPerEpoch = 1;
   try {
     const run = await trainInMemory({
       backend, info, train, test,
@@ -91,9 +92,14 @@ async function run(request: TrainRequest): Promise<void> {
       },
     }, {
       onPhase: (text) => post({ kind: 'phase', text }),
-      onPlan: (p) => post({ kind: 'plan', recipe: p.recipe, width: p.width, epochs: p.epochs, batchSize, reason: p.plan?.reason ?? p.recipeReason ?? '' }),
+      // The batch the run trains with: a small folder's is smaller than the adapter allows (batchSizeFor).
+      onPlan: (p, config) => {
+        stepsPerEpoch = Math.floor(train.count / config.batchSize);
+        post({ kind: 'plan', recipe: p.recipe, width: p.width, epochs: p.epochs, batchSize: config.batchSize, reason: p.plan?.reason ?? p.recipeReason ?? '' });
+      },
       onStep: (epoch, step, steps, lr) => post({ kind: 'step', epoch, step, steps, lr }),
-      onRunningMetrics: (epoch, accuracy, loss) => post({ kind: 'running', epoch, accuracy, loss }),
+      // Where the read was made (it resolves once the GPU gets there, after later steps were reported).
+      onRunningMetrics: (epoch, accuracy, loss, step) => post({ kind: 'running', at: epoch + step / stepsPerEpoch, accuracy, loss }),
       onReplan: (replan) => post({ kind: 'replan', replan }),
       onEpoch: (record, _progress, epochs) => post({ kind: 'epoch', record, epochs }),
     });
@@ -120,6 +126,8 @@ scope.onmessage = ({ data }) => {
   run(data).catch((err: unknown) => {
     // A user's mistake or the machine's limits are said as they are; anything else is a bug, said with its name.
     const message = err instanceof UserError ? err.message : `${(err as Error).name ?? 'Error'}: ${(err as Error).message ?? String(err)}`;
-    post({ kind: 'error', message });
+    // The engine's advice for a lost device is the command line's (another backend); here it is to train again.
+    const lost = /the GPU device was lost \((.*)\)/.exec(message);
+    post({ kind: 'error', message: lost ? `the GPU device was lost (${lost[1]}): train again, with a smaller width if the GPU ran out of memory, or use kilosecond train on the command line` : message });
   });
 };

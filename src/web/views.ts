@@ -49,13 +49,13 @@ export function imageCanvas(pixels: Uint8Array, offset: number, scale: number, h
   return canvas;
 }
 
-/** Training images as the fast recipe augments them in its first two epochs (shift and alternating flip). */
-export function renderSamples(container: HTMLElement, images: Uint8Array, count: number, mean: number[]): void {
+/** Training images `indices` as the fast recipe augments them in its first two epochs (shift and alternating flip). */
+export function renderSamples(container: HTMLElement, images: Uint8Array, indices: number[], mean: number[]): void {
   const config = augmentFor(fastRecipe.augmentation, { padMode: 'reflect', augmentSides: recipeSidesFor(side), flip: true });
   const out = new Uint8Array(side * side * 3);
   const fill = meanPixel(mean);
   const canvases: HTMLCanvasElement[] = [];
-  for (let index = 0; index < Math.min(count, images.length / out.length); index++) {
+  for (const index of indices) {
     for (const epoch of [0, 1]) {
       augmentImage(config, 0, epoch, index, images, side, side, 3, out, 0, fill);
       canvases.push(imageCanvas(out, 0, 2));

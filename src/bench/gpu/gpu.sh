@@ -9,7 +9,7 @@
 # Needs the repo's dist/ (npm run build), node_modules/webgpu, and on the machine the Vulkan
 # loader (libvulkan1) plus libglvnd (libGLdispatch: NVIDIA's Vulkan driver lives in
 # libGLX_nvidia.so.0 and fails to load without it; Debian's libglvnd0 and libglx0 provide it).
-# No other npm package is used. Settings:
+# No other npm package is used, but puppeteer-core (and pngjs) for the web page's run. Settings:
 #   NODE      node >= 20 binary (default: node on PATH)
 #   FIXTURES  folder of fixture folders (shared/fixtures) for `selftest`; skipped when unset
 #   BATCH=512 ITERS=10 WIDTH=64 STEPS=5   benchmark sizes
@@ -22,6 +22,8 @@
 #   RECIPE_TIMEOUT=900  seconds allowed for that run
 #   TORCH_PYTHON=python3  the interpreter with PyTorch for the peer (skipped when it has none)
 #   TORCH_DEVICE=cuda     where the peer runs (cpu: to try this script on a machine without a GPU)
+#   CHROMIUM_PATH=/usr/bin/chromium  the browser for the web page's run beside Node's (page.mjs;
+#             skipped without it or without node_modules/puppeteer-core)
 # How long it took on an H100: BENCHMARKS.md, "WebGPU tuning choices (H100)"; every step is
 # bounded by its timeout.
 set -uo pipefail
@@ -95,6 +97,14 @@ if "$TORCH_PYTHON" -c 'import torch' 2>/dev/null; then
   grep '^{' "$LOG_DIR/torch-step.log" | tail -1 >"$LOG_DIR/torch.json" || rm -f "$LOG_DIR/torch.json"
 else
   printf 'torch-step\tskipped (%s has no torch)\n' "$TORCH_PYTHON" >>"$LOG_DIR/steps.tsv"
+fi
+
+# The web page beside Node on this GPU (issue 24): the same fast-recipe run in headless Chromium
+# and with Dawn, when a Chromium and puppeteer-core are here.
+if [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} && -d node_modules/puppeteer-core ]]; then
+  STEP_TIMEOUT=$RECIPE_TIMEOUT run_step web-page "$NODE" src/bench/gpu/page.mjs --width "$WIDTH" --json "$LOG_DIR/page.json"
+else
+  echo "web page: skipped (no chromium at ${CHROMIUM_PATH:-/usr/bin/chromium}, or no node_modules/puppeteer-core)"
 fi
 
 # The full recipe, when Fashion-MNIST's four IDX files (gzipped or not) are in FASHION_DIR.
