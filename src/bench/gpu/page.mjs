@@ -71,7 +71,8 @@ async function inChromium(folder) {
     ...(o.software ? ['--use-webgpu-adapter=swiftshader'] : ['--enable-features=Vulkan', '--use-angle=vulkan']),
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
   ];
-  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args });
+  // No protocol timeout: a long wait is one call into the page that lasts as long as training (puppeteer's default is 180 s).
+  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args, protocolTimeout: 0 });
   try {
     const page = await browser.newPage();
     page.on('console', (m) => (m.type() === 'error' ? console.error(`page: ${m.text()}`) : undefined));
@@ -83,7 +84,10 @@ async function inChromium(folder) {
     await page.$eval('[data-testid="epochs"]', (e, v) => { e.value = v; }, String(epochs));
     await page.$eval('[data-testid="budget"]', (e) => { e.value = '100000'; });
     await page.click('[data-testid="start"]');
-    await page.waitForSelector('[data-testid="results"]:not([hidden])', { timeout: 3_600_000 });
+    await page.waitForFunction(() => !document.querySelector('[data-testid="results"]').hidden || document.querySelector('[data-testid="status"]').dataset.kind === 'error',
+      { timeout: 3_600_000, polling: 1000 });
+    const failed = await page.$eval('[data-testid="status"]', (e) => (e.dataset.kind === 'error' ? e.textContent : null));
+    if (failed) throw new Error(`the page: ${failed}`);
     const history = await page.$eval('[data-testid="history"]', (e) => e.textContent);
     return { records: history.trim().split('\n').map((l) => JSON.parse(l)) };
   } finally {
@@ -94,7 +98,7 @@ async function inChromium(folder) {
 
 function inNode(folder, out) {
   const run = spawnSync(process.execPath, ['dist/cli/main.js', 'train', folder, '--backend', 'webgpu', '--recipe', 'fast', '--width', String(width), '--epochs', String(epochs),
-    '--augment', 'online', '--batch-size', '1024', '--out', out, '--no-report', '--overwrite'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    '--augment', 'online', '--batch-size', '1024', '--out', out, '--no-report'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`kilosecond train failed (exit ${run.status}):\n${run.stdout}`);
   return readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 }
