@@ -4,7 +4,7 @@
  * that sample the process's peak memory. `train` plugs it in; a library caller of `fit` may too,
  * or write nothing.
  */
-import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { msg, setting, UserError } from '../core/errors.js';
@@ -12,7 +12,7 @@ import type { Network } from '../nn/network.js';
 import type { Sgd } from '../optim/sgd.js';
 import { type CheckpointMeta, saveCheckpoint } from './checkpoint.js';
 import type { EpochRecord, FitHooks, FitProgress, FitStart } from './fit.js';
-import { EventWriter } from './tensorboard.js';
+import { EventWriter, eventFilePrefix } from './tensorboard.js';
 import { saveTrainState, type TrainProgress } from './train-state.js';
 
 export interface RecorderOptions {
@@ -47,7 +47,12 @@ export class RunRecorder {
    */
   static async open(o: RecorderOptions, start: FitStart, resumed: boolean): Promise<RunRecorder> {
     const checkpoint = join(o.out, 'model.safetensors');
-    if (!resumed) await rm(checkpoint, { force: true });
+    if (!resumed) {
+      // A run trained over (overwrite) leaves none of its files behind: TensorBoard would draw
+      // the old run's curves under the new one's. A resumed run keeps its earlier sessions' events.
+      const stale = (await readdir(o.out)).filter((f) => f.startsWith(eventFilePrefix));
+      await Promise.all([checkpoint, ...stale.map((f) => join(o.out, f))].map((f) => rm(f, { force: true })));
+    }
     const metricsFile = join(o.out, 'metrics.jsonl');
     await writeFileAtomic(metricsFile, start.history.map((r) => `${JSON.stringify(r)}\n`).join(''));
     const recorder = new RunRecorder(o, metricsFile, new EventWriter(o.out), start.history.length);

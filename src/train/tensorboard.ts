@@ -19,6 +19,9 @@ import { frameRecord } from '../data/tfrecord.js';
 
 export const fileVersion = 'brain.Event:2';
 
+/** What every event file's name starts with (TensorBoard reads every such file in a folder). */
+export const eventFilePrefix = 'events.out.tfevents.';
+
 function encodeEvent(wallTime: number, step: number, body: (event: ProtoWriter) => void): Buffer {
   const event = new ProtoWriter().double(1, wallTime).uint64(2, step);
   body(event);
@@ -33,7 +36,7 @@ export class EventWriter {
   constructor(logDir: string, opts: { wallTime?: number; host?: string } = {}) {
     const wallTime = opts.wallTime ?? Date.now() / 1000;
     mkdirSync(logDir, { recursive: true });
-    this.path = join(logDir, `events.out.tfevents.${Math.floor(wallTime)}.${opts.host ?? hostname()}`);
+    this.path = join(logDir, `${eventFilePrefix}${Math.floor(wallTime)}.${opts.host ?? hostname()}`);
     this.fd = openSync(this.path, 'a');
     this.write(encodeEvent(wallTime, 0, (e) => e.string(3, fileVersion)));
   }
