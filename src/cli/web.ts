@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { msg, setting, UserError } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 
 /** Where `npm run build` puts the page, beside the compiled CLI. */
 export const builtPageDir = fileURLToPath(new URL('../web/', import.meta.url));
@@ -62,7 +62,7 @@ export async function startWebServer(o: { host?: string; port?: number; dir?: st
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new UserError(msg`port ${o.port} on ${host} is in use: choose another ${setting('port')}, or 0 for any free one`)
+      ? new UserError(`port ${o.port} on ${host} is in use: choose another with --port, or --port 0 for any free one`)
       : err));
     server.listen(o.port ?? 0, host, resolve);
   });
@@ -82,7 +82,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'port to listen on (0: any free one)', (v) => Number(v), 8080)
     .option('--host <address>', 'address to listen on; the default serves this machine only', '127.0.0.1')
     .action(async (o: { port: number; host: string }) => {
-      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UserError(msg`${setting('port', o.port)}: a port is a whole number from 0 to 65535`);
+      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new UserError(`--port ${o.port}: a port is a whole number from 0 to 65535`);
       const server = await startWebServer({ host: o.host, port: o.port });
       process.stdout.write(`kilosecond web: open ${server.url} in a browser with WebGPU (Chrome, Edge; Firefox and Safari where enabled). Ctrl-C stops.\n`);
       if (o.host !== '127.0.0.1' && o.host !== 'localhost' && o.host !== '::1') {
