@@ -47,6 +47,26 @@ export function runConfigFor(settings: TrainConfig, info: DatasetInfo, trainCoun
   return { ...settings, augmentation: augmentFor(settings.augmentation, info), batchSize, lr };
 }
 
+/**
+ * Each candidate recipe's configuration for a run on these images (runConfigFor), its augmentation
+ * checked against the image size; a batch capped to a small training set is said through `onPhase`.
+ */
+export function candidateConfigs(
+  settings: TrainSettings, candidates: readonly RecipeName[], info: DatasetInfo, trainCount: number, onPhase?: (phase: string) => void,
+): Partial<Record<RecipeName, RunConfig>> {
+  const configs: Partial<Record<RecipeName, RunConfig>> = {};
+  for (const r of candidates) {
+    const asked = resolveSettings(settings, r);
+    const config = runConfigFor(asked, info, trainCount);
+    if (config.batchSize < asked.batchSize) {
+      onPhase?.(`batch size ${config.batchSize} instead of ${asked.batchSize}: ${trainCount} training images make at least ${minStepsPerEpoch} steps per epoch; the rate scaled by the square root of that, to ${config.lr.toPrecision(3)}`);
+    }
+    validateAugment(config.augmentation, info.height, info.width);
+    configs[r] = config;
+  }
+  return configs;
+}
+
 /** The run's shape as `fit` takes it, and whether it goes on from a saved epoch. */
 export interface RecipeRunShape {
   train: ImageSet;
@@ -135,12 +155,7 @@ export async function trainInMemory(
   const now = o.now ?? (() => performance.now());
   const runStart = now();
   const candidates = recipeCandidates(settings, info);
-  const configs: Partial<Record<RecipeName, RunConfig>> = {};
-  for (const r of candidates.recipes) {
-    const config = runConfigFor(resolveSettings(settings, r), info, train.count);
-    validateAugment(config.augmentation, info.height, info.width);
-    configs[r] = config;
-  }
+  const configs = candidateConfigs(settings, candidates.recipes, info, train.count, hooks.onPhase);
   const planned = await planRun(backend, {
     settings, configs, candidates, info, trainCount: train.count, testCount: test.count,
     elapsedSeconds: () => (now() - runStart) / 1000, now, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}),

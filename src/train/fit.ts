@@ -19,7 +19,7 @@ import { type BudgetWatch, replanIfLate } from './budget-watch.js';
 import type { Replan } from './budget.js';
 import { CompressedSchedule } from './compressed-schedule.js';
 import { BatchUploader, confusionMatrix, evaluate } from './evaluate.js';
-import type { RecipeSession } from './recipes.js';
+import { nothingAround, type RecipeSession } from './recipes.js';
 import { DeviceMetrics, recalibrateBatchNorm, trainStep, type DeviceBatch } from './step.js';
 import type { TestTimeAugmentation } from './tta.js';
 
@@ -113,7 +113,7 @@ export async function fit(o: FitOptions, hooks: FitHooks = {}): Promise<FitResul
   const testMetrics = new DeviceMetrics(backend);
   const evalBatchSize = o.evalBatchSize ?? 500;
   const readEvery = Math.max(1, Math.ceil(stepsPerEpoch / 8));
-  const session = o.session ?? { startEpoch() {}, afterStep() {}, finish() {}, state: () => [], dispose() {} };
+  const session = o.session ?? nothingAround;
   // The planned schedule, with the re-plans made so far (a resumed run's included) applied again.
   const schedule = new CompressedSchedule(o.epochs * stepsPerEpoch);
   // A plan's last epoch may be cut short: its schedule is compressed into the planned steps from the start.

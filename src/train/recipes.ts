@@ -66,7 +66,8 @@ export interface Recipe {
   start(network: Network, optimiser: Sgd, o: { train: ImageSet; info: DatasetInfo; totalSteps: number; resumed: boolean }): RecipeSession;
 }
 
-const nothingAround: RecipeSession = { startEpoch() {}, afterStep() {}, finish() {}, state: () => [], dispose() {} };
+/** A recipe that does nothing around its steps (the DAWNBench one), and `fit`'s default. */
+export const nothingAround: RecipeSession = { startEpoch() {}, afterStep() {}, finish() {}, state: () => [], dispose() {} };
 
 const dawnbench: Recipe = {
   name: 'dawnbench',

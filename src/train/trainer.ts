@@ -14,7 +14,7 @@ import type { Backend } from '../core/backend.js';
 import { msg, setting, UserError } from '../core/errors.js';
 import { type BackendOptions, createBackend } from '../backends/index.js';
 import type { PrecisionChoice } from './precision.js';
-import { validateAugment, type AugmentConfig } from '../data/augment.js';
+import type { AugmentConfig } from '../data/augment.js';
 import type { DatasetInfo, ImageSet } from '../data/datasets.js';
 import type { OpenedDataset } from '../data/open.js';
 import type { TrainLoader } from '../data/loader.js';
@@ -29,8 +29,8 @@ import { openRunBackend } from './run-backend.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
 import { type EpochRecord, type FitProgress, type FitStart, fit } from './fit.js';
 import { ensureWritable, RunRecorder } from './recorder.js';
-import { configForData, openLoader, openRunData } from './run-data.js';
-import { minStepsPerEpoch, planFitOptions, recipeFitOptions, runCheckpointMeta } from './fit-recipe.js';
+import { openLoader, openRunData } from './run-data.js';
+import { candidateConfigs, planFitOptions, recipeFitOptions, runCheckpointMeta } from './fit-recipe.js';
 import { writeSummary } from './summary.js';
 
 export type { EpochRecord } from './fit.js';
@@ -126,16 +126,7 @@ export async function train(
   const testSet = data.test!;
   // A resumed run trains the recipe it chose when it started (runs from before the choice: dawnbench's).
   const candidates = resumed ? { recipes: [(resumed.settings as TrainSettings).recipe === 'fast' ? 'fast' as const : 'dawnbench' as const] } : recipeCandidates(settings, info);
-  const configs: Partial<Record<RecipeName, RunConfig>> = {};
-  for (const r of candidates.recipes) {
-    const c = configForData(resolveSettings(settings, r), data);
-    const asked = settings.batchSize ?? recipeDefaults[r].batchSize;
-    if (c.batchSize < asked) {
-      hooks.onPhase?.(`batch size ${c.batchSize} instead of ${asked}: ${trainSet.count} training images make at least ${minStepsPerEpoch} steps per epoch; the rate scaled by the square root of that, to ${c.lr.toPrecision(3)}`);
-    }
-    validateAugment(c.augmentation, info.height, info.width);
-    configs[r] = c;
-  }
+  const configs = candidateConfigs(settings, candidates.recipes, info, trainSet.count, hooks.onPhase);
   const first = configs[candidates.recipes[0]!]!;
   let dataSeconds = since(phaseStart);
   await ensureWritable(first.out);
@@ -181,6 +172,7 @@ export async function train(
         if (resumed) restoreTrainState(config.out, model, optimiser);
         const previous = resumed?.seconds;
         const stepsPerEpoch = Math.floor(info.trainCount / config.batchSize);
+        const start = startOf(resumed);
         const recorder = await RunRecorder.open({
           out: config.out, model, optimiser, stepsPerEpoch,
           checkpointMeta: (trainedEpochs) => runCheckpointMeta(info, {
@@ -197,10 +189,10 @@ export async function train(
               evaluation: p.evalSeconds,
             },
           }),
-        }, startOf(resumed), resumed !== undefined);
+        }, start, resumed !== undefined);
         hooks.onTrainStart?.(config, width, epochs);
         try {
-          const result = await fitRun(config, info, trainSet, testSet, model, optimiser, loader, epochs, stepsPerEpoch, resumed, plan, runStart, now, recorder, hooks)
+          const result = await fitRun(config, info, trainSet, testSet, model, optimiser, loader, epochs, stepsPerEpoch, start, resumed !== undefined, plan, runStart, now, recorder, hooks)
             .catch((err: unknown) => {
               if (!(err instanceof UserError) || recorder.savedEpochs === 0) throw err;
               throw new UserError(msg`${err}\nThe model as of epoch ${recorder.savedEpochs} is saved in ${recorder.checkpoint}; ${setting('resume', true, config.out)} goes on from its last finished epoch.`);
@@ -263,13 +255,12 @@ function startOf(resumed: TrainProgress | undefined): FitStart {
 /** `fit` as a run calls it: the recipe's schedule and session, the loader's batches, the plan's steps and the budget watched. */
 function fitRun(
   config: RunConfig, info: DatasetInfo, trainSet: ImageSet, testSet: ImageSet, model: Network, optimiser: Sgd,
-  loader: TrainLoader, epochs: number, stepsPerEpoch: number, resumed: TrainProgress | undefined, plan: BudgetPlan | undefined,
+  loader: TrainLoader, epochs: number, stepsPerEpoch: number, start: FitStart, resumed: boolean, plan: BudgetPlan | undefined,
   runStart: number, now: () => number, recorder: RunRecorder, hooks: TrainHooks,
 ) {
-  const start = startOf(resumed);
   // A state saved before the first epoch is a fresh start: the session sets up from the data
   // (the fast recipe's whitening) as it would have.
-  const goingOn = resumed !== undefined && start.history.length > 0;
+  const goingOn = resumed && start.history.length > 0;
   const options = recipeFitOptions(config, model, optimiser, { train: trainSet, test: testSet, info, epochs, stepsPerEpoch, resumed: goingOn });
   if (goingOn) restoreRecipeState(config.out, options.session!.state());
   return fit({
