@@ -17,7 +17,8 @@ import { decodePng } from '../testing/png-check.js';
 import type { ResultRow } from '../report/results-table.js';
 import { sharedDir } from '../testing/paths.js';
 import { configForData, openRunData } from '../train/run-data.js';
-import { recipe, type TrainConfig } from '../train/settings.js';
+import { recipes } from '../train/recipes.js';
+import { recipe, recipeDefaults, type TrainConfig } from '../train/settings.js';
 import { benchDatasets } from './datasets.js';
 import { readFinishedRun } from './finished-run.js';
 
@@ -27,7 +28,7 @@ after(() => rm(out, { recursive: true, force: true }));
 
 const config = { ...recipe, width: 4, epochs: 1, augment: 'online' as const, dataDir: join(sharedDir, 'data', 'mnist') };
 const bench = (trained: string[], reused: string[]) => benchDatasets({
-  config, out, datasets: ['mnist'], compareAugmentation: true, gradcamImages: 2,
+  settings: config, out, datasets: ['mnist'], compareAugmentation: true, gradcamImages: 2,
   hooks: (run) => ({ onEpoch: () => trained.push(run), onReuse: () => reused.push(run) }),
 });
 
@@ -73,12 +74,14 @@ it('a finished run with other settings, on other data, or one that stopped early
   assert.ok(existsSync(join(asked.out, 'model.safetensors')), 'nothing was deleted');
 });
 
-it('a folder of images is benched by its name, and trained again once a file is removed', { timeout: 10 * 60_000 }, async () => {
+it('a folder of images is benched by its name, in the recipe train would choose, and trained again once a file is removed', { timeout: 10 * 60_000 }, async () => {
   const { info, test } = await loadDataset('mnist', { dataDir: config.dataDir, split: 'test' });
   const folder = join(out, 'digits');
   await writePngFolder(folder, test!, info.classes, 400);
+  // No recipe named, as \`bench explain\` runs by default: the images choose it, as they do for \`train\`.
+  const settings = { recipe: 'auto' as const, width: 4, epochs: 1, augment: 'online' as const, folder: { cacheDir: join(out, 'cache') } };
   const folderBench = (trained: string[], reused: string[]) => benchDatasets({
-    config: { ...config, folder: { cacheDir: join(out, 'cache') } }, out: join(out, 'folder-bench'), datasets: [folder], compareAugmentation: true, gradcamImages: 2,
+    settings, out: join(out, 'folder-bench'), datasets: [folder], compareAugmentation: true, gradcamImages: 2, title: (network) => `where does ${network} look?`,
     hooks: (run) => ({ onEpoch: () => trained.push(run), onReuse: () => reused.push(run) }),
   });
   const trained: string[] = [];
@@ -86,10 +89,13 @@ it('a folder of images is benched by its name, and trained again once a file is 
   assert.deepEqual(trained, ['digits', 'digits-no-augmentation']);
   assert.deepEqual(first.rows.map((r) => [r.dataset, r.status]), [['digits', 'ok'], ['digits, no augmentation', 'ok']]);
   // 400 images, a tenth held out: the batch is capped so that an epoch still has several steps.
-  const summary = JSON.parse(readFileSync(join(out, 'folder-bench', 'digits', 'summary.json'), 'utf8')) as { config: TrainConfig };
-  assert.ok(summary.config.batchSize < config.batchSize, `batch ${summary.config.batchSize}`);
+  const summaries = ['digits', 'digits-no-augmentation'].map((run) => JSON.parse(readFileSync(join(out, 'folder-bench', run, 'summary.json'), 'utf8')) as { config: TrainConfig });
+  assert.deepEqual(summaries.map((s) => s.config.recipe), ['fast', 'fast'], 'both runs train the recipe train chooses for 28x28 images');
+  assert.ok(summaries[0]!.config.batchSize < recipeDefaults.fast.batchSize, `batch ${summaries[0]!.config.batchSize}`);
   assert.ok(existsSync(join(out, 'folder-bench', 'digits-gradcam.png')));
-  assert.ok(readFileSync(join(out, 'folder-bench', 'report.html'), 'utf8').includes('digits: Grad-CAM'));
+  const report = readFileSync(join(out, 'folder-bench', 'report.html'), 'utf8');
+  assert.ok(report.includes('digits: Grad-CAM'));
+  assert.ok(report.includes(`where does ${recipes.fast.networkName} look?`), 'the title names the network trained');
 
   const reused: string[] = [];
   await folderBench([], reused);

@@ -22,14 +22,19 @@ import { writeReport, type Figure } from '../report/html.js';
 import { type ResultRow, resultsTableJson, resultsTableMarkdown } from '../report/results-table.js';
 import type { TrainHooks } from '../train/trainer.js';
 import { openRunData } from '../train/run-data.js';
-import { type TrainConfig } from '../train/settings.js';
-import { recipes } from '../train/recipes.js';
+import { recipeCandidates } from '../train/plan-run.js';
+import { type RecipeName, recipes } from '../train/recipes.js';
+import { type TrainSettings, recipeDefaults, resolveSettings } from '../train/settings.js';
 import type { FinishedRun } from './finished-run.js';
 import { trainOrReuse, type ReuseHooks } from './train-or-reuse.js';
 
 export interface DatasetsBenchOptions {
-  /** Everything but dataset and out, applied to every dataset. */
-  config: Omit<TrainConfig, 'dataset' | 'out'>;
+  /**
+   * Everything but dataset and out, applied to every dataset; a recipe left out or 'auto' is the
+   * one `train` runs on the dataset's images without a budget (the fast recipe where they allow:
+   * plan-run.ts), the same for both runs of a dataset so that their Grad-CAM maps compare one network.
+   */
+  settings: Omit<TrainSettings, 'dataset' | 'out'>;
   out: string;
   /** Built-in dataset names or folders of images (all three built-in datasets when left out). */
   datasets?: readonly string[];
@@ -38,7 +43,8 @@ export interface DatasetsBenchOptions {
   compareAugmentation?: boolean;
   /** Test images in each dataset's Grad-CAM grid. */
   gradcamImages?: number;
-  title?: string;
+  /** The report's title, given the networks trained (their names, joined). */
+  title?: (network: string) => string;
 }
 
 /** A built-in dataset's missing files are a skip, not a failure: the loader's message says where the files go. */
@@ -53,8 +59,8 @@ function firstLine(err: UserError): Message {
   return new Message([...err.parts.slice(0, end), (err.parts[end] as string).split('\n')[0]!]);
 }
 
-/** A dataset's finished runs, with its test set as they were trained on it (an image folder's normalisation included). */
-interface DatasetRuns { name: string; info: DatasetInfo; test: ImageSet; augmented: FinishedRun; plain?: FinishedRun }
+/** A dataset's finished runs, the recipe they trained and its test set as they were trained on it (an image folder's normalisation included). */
+interface DatasetRuns { name: string; recipe: RecipeName; info: DatasetInfo; test: ImageSet; augmented: FinishedRun; plain?: FinishedRun }
 
 /**
  * Each dataset's Grad-CAM grid (also written as <out>/<name>-gradcam.png): its model's maps,
@@ -62,13 +68,13 @@ interface DatasetRuns { name: string; info: DatasetInfo; test: ImageSet; augment
  */
 async function gradcamFigures(runs: readonly DatasetRuns[], o: DatasetsBenchOptions): Promise<Figure[]> {
   if (runs.length === 0) return [];
-  const backend = await createBackend(o.config.backend);
+  const backend = await createBackend(o.settings.backend ?? recipeDefaults[runs[0]!.recipe].backend);
   try {
     const figures: Figure[] = [];
     for (const r of runs) {
       const checkpoints = [{ path: r.augmented.checkpoint, name: 'with augmentation' }];
       if (r.plain) checkpoints.push({ path: r.plain.checkpoint, name: 'without augmentation' });
-      const e = await explainCheckpoints({ checkpoints, backend, info: r.info, test: r.test, images: o.gradcamImages ?? defaultExplainImages, seed: o.config.seed });
+      const e = await explainCheckpoints({ checkpoints, backend, info: r.info, test: r.test, images: o.gradcamImages ?? defaultExplainImages, seed: o.settings.seed ?? recipeDefaults[r.recipe].seed });
       await writeFileAtomic(join(o.out, `${r.name}-gradcam.png`), e.figure);
       figures.push({
         caption: `${r.name}: Grad-CAM of the last feature maps for the predicted class${r.plain ? ', trained with augmentation (left) and without (right)' : ''}`,
@@ -88,11 +94,12 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
   const done: DatasetRuns[] = [];
   for (const dataset of o.datasets ?? datasetNames) {
     const name = datasetRunName(dataset);
-    const config: TrainConfig = { ...o.config, dataset, out: join(o.out, name) };
+    const settings: TrainSettings = { ...o.settings, dataset, out: join(o.out, name) };
     try {
       const hooks = o.hooks?.(name) ?? {};
       // Opened once for both runs, and for the Grad-CAM grid.
-      const data = await openRunData(config, hooks);
+      const data = await openRunData(settings, hooks);
+      const config = resolveSettings(settings, recipeCandidates(settings, data.info).recipes[0]!);
       const augmented = await trainOrReuse(config, data, hooks);
       rows.push(augmented.row);
       let plain: FinishedRun | undefined;
@@ -101,7 +108,7 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
         plain = await trainOrReuse({ ...config, augment: 'none', out: join(o.out, plainName) }, data, o.hooks?.(plainName) ?? {});
         rows.push({ ...plain.row, dataset: `${name}, no augmentation` });
       }
-      done.push({ name, info: data.info, test: data.test!, augmented, ...(plain ? { plain } : {}) });
+      done.push({ name, recipe: config.recipe, info: data.info, test: data.test!, augmented, ...(plain ? { plain } : {}) });
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       const reason = firstLine(err);
@@ -118,10 +125,11 @@ export async function benchDatasets(o: DatasetsBenchOptions): Promise<{ rows: Re
     r.augmented.history,
     ...(r.plain ? [{ ...r.plain.history, name: `${r.name}, no augmentation` }] : []),
   ]);
-  const chosen = recipes[o.config.recipe];
-  if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, `${chosen.networkName}, ${chosen.name} recipe`));
+  const trained = [...new Set(done.map((r) => r.recipe))].map((r) => recipes[r]);
+  const networks = trained.map((r) => r.networkName).join(' and ');
+  if (histories.length > 0) await writeChart(join(o.out, 'datasets'), datasetComparison(histories, trained.map((r) => `${r.networkName}, ${r.name} recipe`).join('; ')));
   await writeReport(o.out, {
-    title: o.title ?? 'kilosecond: are 1000 seconds enough to train?',
+    title: o.title?.(networks || 'the network') ?? 'kilosecond: are 1000 seconds enough to train?',
     createdAt: new Date().toISOString(),
     benchResults: rows,
     benchHistories: histories,

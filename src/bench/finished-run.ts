@@ -24,8 +24,8 @@ export interface FinishedRun {
   trainedNow: boolean;
 }
 
-/** Where a run's files are read from and written to, and how it was started: none changes what it trains. */
-const placeFields = new Set(['out', 'dataDir', 'verifyData', 'shardsDir', 'overwrite', 'resume']);
+/** Where a run's files are read from and written to, and how it was started: none changes what it trains (a memory limit that lowered the batch shows in the batch). */
+const placeFields = new Set(['out', 'dataDir', 'verifyData', 'shardsDir', 'overwrite', 'resume', 'maxMemoryGb']);
 
 /** A JSON value with object keys sorted, so that two settings compare by content. */
 function canonical(value: unknown): string {

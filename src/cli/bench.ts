@@ -5,8 +5,8 @@
 import { Option, type Command } from 'commander';
 import { datasetNames } from '../data/datasets.js';
 import { defaultExplainImages } from '../explain/select.js';
-import { type RecipeName, recipeNames, recipes } from '../train/recipes.js';
-import { recipe, recipeDefaults, resolveSettings } from '../train/settings.js';
+import { type RecipeName, recipeNames } from '../train/recipes.js';
+import { recipe, recipeDefaults } from '../train/settings.js';
 import { lines, UserError } from '../core/errors.js';
 import { positiveInt } from './options.js';
 import { type Precision, precisions } from '../core/precision.js';
@@ -15,15 +15,14 @@ import { addFolderOptions, folderFromFlags, type FolderFlags } from './folder-op
 import { jsonHooks, terminalHooks } from './train.js';
 
 /** `bench datasets` and `bench explain`: the same table, runs and report, for the datasets asked. */
-async function runBench(o: RecipeFlags & FolderFlags & { out: string; images: number }, what: { datasets: string[]; compareAugmentation: boolean; title?: string }): Promise<void> {
+async function runBench(o: RecipeFlags & FolderFlags & { out: string; images: number }, what: { datasets: string[]; compareAugmentation: boolean; title?: (network: string) => string }): Promise<void> {
   const { checkDatasetArgument } = await import('../data/open.js');
   // A mistyped name is a mistake on the command line, not a row of the table.
   what.datasets.forEach(checkDatasetArgument);
   const { benchDatasets } = await import('../bench/datasets.js');
-  // The benches name their recipe (the article's by default): its settings fill in what was not given.
-  const config = { ...resolveSettings({ ...configFromFlags(o), dataset: '', out: '' }, o.recipe as RecipeName), folder: folderFromFlags(o) };
+  // The table names its recipe (the article's by default); `bench explain` lets each dataset's images choose, as `train` does.
   const { table, rows, failures } = await benchDatasets({
-    config,
+    settings: { ...configFromFlags(o), folder: folderFromFlags(o) },
     out: o.out,
     gradcamImages: o.images,
     ...what,
@@ -51,13 +50,13 @@ export function register(program: Command): void {
   });
   const augmentation = bench
     .command('explain')
-    .description('the closing experiment: train with and without augmentation, then Grad-CAM both side by side in one report')
+    .description("the closing experiment: train with and without augmentation, then Grad-CAM both side by side in one report (the recipe as train chooses it without a budget, unless --recipe names one)")
     .argument('<dataset>', `${datasetNames.join(', ')}, or a folder of images (DIR/<class>/…, or DIR/train/<class>/… with DIR/test/<class>/…)`)
     .option('--out <dir>', 'folder for both runs, the figure and the report', 'runs/augmentation')
     .option('--images <n>', 'test images in the Grad-CAM figure', positiveInt('--images'), defaultExplainImages);
-  addFolderOptions(addRecipeOptions(augmentation)).action(async (dataset: string, o: RecipeFlags & FolderFlags & { out: string; images: number }) => {
+  addFolderOptions(addRecipeOptions(augmentation, 'auto')).action(async (dataset: string, o: RecipeFlags & FolderFlags & { out: string; images: number }) => {
     const { datasetRunName } = await import('../data/open.js');
-    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: `kilosecond: where does ${recipes[o.recipe as RecipeName].networkName} look on ${datasetRunName(dataset)}, with and without augmentation?` });
+    await runBench(o, { datasets: [dataset], compareAugmentation: true, title: (network) => `kilosecond: where does ${network} look on ${datasetRunName(dataset)}, with and without augmentation?` });
   });
   bench
     .command('data')

@@ -22,6 +22,7 @@ export const settingFlags: Readonly<Record<string, string | null>> = {
   imageSize: '--image-size',
   images: '--images',
   lr: '--lr',
+  maxMemoryGb: '--max-memory',
   onlyClass: '--class',
   out: '--out',
   outDir: '--out',

@@ -25,6 +25,7 @@ export interface RecipeFlags extends AugmentFlags, DataFlags {
   seed: number;
   shardsDir?: string;
   budget?: number;
+  maxMemory?: number;
   tta?: boolean;
   recalibrateBn: number;
 }
@@ -71,6 +72,7 @@ export function addRecipeOptions(command: Command, recipeChoice: 'auto' | 'named
     .option('--seed <n>', 'seed for initialisation, shuffling and augmentation', nonNegativeNumber('--seed'), recipe.seed)
     .option('--shards-dir <dir>', 'where precomputed TFRecord shards go (default ~/.cache/kilosecond/precomputed)')
     .option('--budget <seconds>', 'fit the whole run in this many seconds: measure, choose the recipe (with --recipe auto), width and epochs, and re-plan if the machine slows', positiveNumber('--budget'))
+    .option('--max-memory <GB>', "the most memory the run may hold (default: what this machine has free); on the cpu backend a step that would need more trains a smaller batch, or the run is refused before training", positiveNumber('--max-memory'))
     .option('--tta', 'test-time augmentation at the final evaluation: mirror images (dawnbench), mirror and 1-pixel shifts (fast, where it is on by default); only the views training used (no mirror with --no-flip)')
     .option('--no-tta', 'no test-time augmentation')
     .option('--recalibrate-bn <batches>', 're-estimate batch-norm statistics over this many un-augmented training batches before the final evaluation (0: off)', wholeNumber('--recalibrate-bn', 1000), recipe.recalibrateBatches);
@@ -101,6 +103,7 @@ export function configFromFlags(flags: RecipeFlags): Omit<TrainSettings, 'datase
     verifyData: flags.verify,
     shardsDir: flags.shardsDir,
     budget: flags.budget,
+    maxMemoryGb: flags.maxMemory,
     tta: flags.tta,
     recalibrateBatches: flags.recalibrateBn,
   };

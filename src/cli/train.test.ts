@@ -49,6 +49,16 @@ it('an impossible budget says so before training starts, and writes no checkpoin
   assert.ok(!existsSync(join(out, 'model.safetensors')));
 });
 
+it('a memory limit no step fits says what is needed before training, naming the flags that help', async (t) => {
+  if (!needFashionMnist(t)) return;
+  const out = join(dir, 'memory');
+  // The process alone holds more than 0.05 GB: nothing is left for a step.
+  const stderr = await fails(['train', 'fashion-mnist', '--max-memory', '0.05', '--width', '4', '--epochs', '1', '--out', out]);
+  assert.match(stderr, /not enough memory to train here: the fast recipe at width 4 needs about [\d.]+ GB at its smallest batch, and the limit of 0.05 GB asked leaves 0.00 GB\. Close other programs, give a smaller --width, or raise --max-memory if you set it\./);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  assert.ok(!existsSync(join(out, 'model.safetensors')));
+});
+
 it('an unwritable --out gives a clear error', async (t) => {
   if (!needFashionMnist(t)) return;
   if (process.getuid?.() === 0) {

@@ -89,6 +89,7 @@ export function terminalHooks(): TrainHooks {
     },
     onPrecision: (choice) => process.stderr.write(`precision: ${choice.reason}\n`),
     onRecipe: (_recipe, reason) => process.stderr.write(`recipe: ${reason}\n`),
+    onMemory: (reason) => process.stderr.write(`memory: ${reason}\n`),
     onPlan: (plan) => process.stderr.write(`budget plan: ${plan.recipe} recipe, width ${plan.width}, ${+(plan.steps / plan.stepsPerEpoch).toFixed(1)} epoch(s), about ${plan.predictedSeconds.toFixed(0)} s in total: ${plan.reason}\n`),
     onReplan: (r) => process.stderr.write(`\nre-plan after step ${r.after_step}: ${r.reason}\n`),
     onTrainStart: (config, width, epochs) => {
@@ -125,6 +126,7 @@ export function jsonHooks(): TrainHooks {
     onPhase: (phase) => void line({ phase }),
     onPrecision: (choice) => void line({ precision: choice }),
     onRecipe: (recipe, reason) => void line({ recipe, reason }),
+    onMemory: (reason) => void line({ memory: reason }),
     onPlan: (plan) => void line({ plan }),
     onReplan: (replan) => void line({ replan }),
     onTrainStart: (config, width, epochs) => void line({ train: { recipe: config.recipe, width, epochs, batch_size: config.batchSize } }),

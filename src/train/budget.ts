@@ -6,6 +6,7 @@
  * measurements, so that the policy is testable without a clock.
  */
 import { type Expectation, type GridPoint, expectedAccuracy } from './grid.js';
+import type { StepMemory } from './memory-plan.js';
 import type { RecipeName } from './recipes.js';
 
 export interface StepMeasurement {
@@ -14,6 +15,8 @@ export interface StepMeasurement {
   stepSeconds: number;
   /** Test images evaluated per second (forward only). */
   evalImagesPerSecond: number;
+  /** What a step holds in the backend, where it was measured. */
+  memory?: StepMemory;
 }
 
 /** What a recipe's run costs besides its steps, and how long it may be. */

@@ -42,9 +42,17 @@ export function batchSizeFor(asked: number, trainCount: number): number {
  * learned too slowly to reach 50% in 2 epochs).
  */
 export function runConfigFor(settings: TrainConfig, info: DatasetInfo, trainCount: number): RunConfig {
-  const batchSize = batchSizeFor(settings.batchSize, trainCount);
-  const lr = batchSize < settings.batchSize ? settings.lr * Math.sqrt(batchSize / settings.batchSize) : settings.lr;
-  return { ...settings, augmentation: augmentFor(settings.augmentation, info), batchSize, lr };
+  return scaledToBatch({ ...settings, augmentation: augmentFor(settings.augmentation, info) }, batchSizeFor(settings.batchSize, trainCount));
+}
+
+/**
+ * `config` at a batch no larger than its own: the rate scaled by the square root of the
+ * shrinking (runConfigFor says why), evaluation batches no larger than training's (the memory
+ * planner lowers the batch when a step would not fit: memory-plan.ts).
+ */
+export function scaledToBatch<C extends TrainConfig>(config: C, batchSize: number): C {
+  if (batchSize >= config.batchSize) return config;
+  return { ...config, batchSize, lr: config.lr * Math.sqrt(batchSize / config.batchSize), evalBatchSize: Math.min(config.evalBatchSize, batchSize) };
 }
 
 /**
@@ -162,7 +170,7 @@ export async function trainInMemory(
   });
   await backend.sync();
   backend.trim();
-  const config = configs[planned.recipe]!;
+  const config = scaledToBatch(configs[planned.recipe]!, planned.batchSize);
   hooks.onPlan?.(planned, config);
   const { width, epochs, plan } = planned;
   const model = createNetwork(backend, { architecture: recipes[config.recipe].architecture, inChannels: info.channels, classes: info.classes.length, width }, config.seed);

@@ -48,6 +48,12 @@ export interface TrainConfig {
   out: string;
   /** Seconds for the whole run; undefined trains `epochs` epochs whatever it takes. */
   budget?: number;
+  /**
+   * The most resident memory the run may hold, in GB; undefined: what this machine has free. On
+   * the CPU backend the planner lowers the batch, or refuses before training, to stay inside
+   * it (memory-plan.ts).
+   */
+  maxMemoryGb?: number;
   /** At the final evaluation, the recipe's test-time augmentation (tta.ts): mirror images, and for the fast recipe shifted ones. */
   tta: boolean;
   /** Test images per evaluation batch. */

@@ -24,13 +24,14 @@ import type { Sgd } from '../optim/sgd.js';
 import { type RecipeName, recipes } from './recipes.js';
 import { type TrainConfig, type TrainSettings, recipeDefaults, resolveSettings } from './settings.js';
 import type { BudgetPlan, Replan, StepMeasurement } from './budget.js';
+import { hostMemory } from './host-memory.js';
 import { type RunConfig, planRun, recipeCandidates } from './plan-run.js';
 import { openRunBackend } from './run-backend.js';
 import { type EnvironmentInfo, describeEnvironment, kilosecondVersion } from './environment.js';
 import { type EpochRecord, type FitProgress, type FitStart, fit } from './fit.js';
 import { ensureWritable, RunRecorder } from './recorder.js';
 import { openLoader, openRunData } from './run-data.js';
-import { candidateConfigs, planFitOptions, recipeFitOptions, runCheckpointMeta } from './fit-recipe.js';
+import { candidateConfigs, planFitOptions, recipeFitOptions, runCheckpointMeta, scaledToBatch } from './fit-recipe.js';
 import { writeSummary } from './summary.js';
 
 export type { EpochRecord } from './fit.js';
@@ -40,6 +41,8 @@ export interface TrainHooks {
   onPlan?(plan: BudgetPlan, measurements: Array<StepMeasurement & { recipe: RecipeName }>): void;
   /** The recipe the run trains when it was the run's to choose, and why. */
   onRecipe?(recipe: RecipeName, reason: string): void;
+  /** The batch was lowered to fit this machine's memory, and why (memory-plan.ts). */
+  onMemory?(reason: string): void;
   /** Training starts: the recipe's settings as they run, the width and the planned epochs. */
   onTrainStart?(config: TrainConfig, width: number, epochs: number): void;
   /** The budget's plan no longer fit (the machine slowed) and the rest of the schedule was compressed. */
@@ -149,11 +152,13 @@ export async function train(
       const planned = await planRun(backend, {
         settings, configs, candidates, info, trainCount: trainSet.count, testCount: testSet.count,
         elapsedSeconds: () => since(runStart), now, ...(hooks.onPhase ? { onPhase: hooks.onPhase } : {}),
+        ...(first.backend === 'cpu' ? { memory: hostMemory(settings.maxMemoryGb) } : {}),
       });
-      config = configs[planned.recipe]!;
+      config = scaledToBatch(configs[planned.recipe]!, planned.batchSize);
       await backend.sync();
       backend.trim();
       if (planned.recipeReason) hooks.onRecipe?.(planned.recipe, planned.recipeReason);
+      if (planned.memoryReason) hooks.onMemory?.(planned.memoryReason);
       plan = planned.plan;
       if (plan) hooks.onPlan?.(plan, planned.measurements);
       width = planned.width;
@@ -180,7 +185,8 @@ export async function train(
           }),
           trainProgress: (p: FitProgress): TrainProgress => ({
             // The settings as resolved for the recipe that runs: a resume trains it again.
-            settings: { ...resolveSettings(settings, config.recipe), resume: undefined, overwrite: undefined },
+            // The memory planner's batch, where it lowered the recipe's, is kept with its rate.
+            settings: { ...resolveSettings(settings, config.recipe), ...loweredBatch(config, configs[config.recipe]!), resume: undefined, overwrite: undefined },
             width, plannedEpochs: epochs, trainedEpochs: p.history.length, plan: plan ?? null, precision: choice.precision, history: p.history, learningRates: p.learningRates,
             seconds: {
               data_preparation: dataSeconds + (previous?.data_preparation ?? 0),
@@ -243,6 +249,11 @@ export async function train(
   } finally {
     backend.dispose();
   }
+}
+
+/** The batch settings of `config` where the memory planner lowered them from `asked`'s (nothing otherwise). */
+function loweredBatch(config: RunConfig, asked: RunConfig): Partial<Pick<RunConfig, 'batchSize' | 'lr' | 'evalBatchSize'>> {
+  return config.batchSize < asked.batchSize ? { batchSize: config.batchSize, lr: config.lr, evalBatchSize: config.evalBatchSize } : {};
 }
 
 /** Where a run's epochs start: from nothing, or from a resumed run's last finished epoch. */
