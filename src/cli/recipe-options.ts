@@ -52,12 +52,12 @@ function positiveNumber(option: string): (v: string) => number {
 }
 
 /**
- * `train` lets the planner choose the recipe (`auto`, its default); the benches reproduce the
- * article's table, so theirs is the DAWNBench recipe and they take no `auto`.
+ * `train` and `bench explain` let the recipe be chosen (`auto`, their default); the seed's table
+ * (`bench datasets`) reproduces the article's, so its recipe is named, the DAWNBench one by default.
  */
 export function addRecipeOptions(command: Command, recipeChoice: 'auto' | 'named' = 'named'): Command {
   const recipeOption = recipeChoice === 'auto'
-    ? new Option('--recipe <name>', 'auto: the planner chooses (the fast recipe where the images allow; under --budget, what the grid expects to reach the best accuracy in it); dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(['auto', ...recipeNames]).default('auto')
+    ? new Option('--recipe <name>', 'auto: the fast recipe where the images allow (at least 16x16, no --cutout), else dawnbench; train under --budget weighs both by the grid of measured runs; dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(['auto', ...recipeNames]).default('auto')
     : new Option('--recipe <name>', 'dawnbench: ResNet-9 as the article trains it; fast: the airbench network, about 8x fewer FLOPs (README, "Recipes")').choices(recipeNames).default(recipe.recipe);
   return addDataOptions(addAugmentOptions(command))
     .addOption(recipeOption)
