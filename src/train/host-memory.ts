@@ -5,7 +5,7 @@
  */
 import { freemem } from 'node:os';
 import { UserError, msg, setting } from '../core/errors.js';
-import type { MemoryProbe } from './memory-plan.js';
+import type { MemoryAvailable, MemoryProbe } from './memory-plan.js';
 
 /** The probe the planner reads (memory-plan.ts); `maxMemoryGb` caps the whole process's resident memory. */
 export function hostMemory(maxMemoryGb?: number): MemoryProbe {
@@ -16,15 +16,11 @@ export function hostMemory(maxMemoryGb?: number): MemoryProbe {
     ...(limit > 0 && limit < Number.MAX_SAFE_INTEGER ? [{ bytes: limit, source: 'the container\'s memory limit' }] : []),
     ...(maxMemoryGb !== undefined ? [{ bytes: maxMemoryGb * 2 ** 30, source: `the limit of ${maxMemoryGb} GB asked` }] : []),
   ];
-  const available = (): { bytes: number; source: string } => {
-    const rss = process.memoryUsage.rss();
-    return [{ bytes: freemem(), source: 'this machine\'s free memory' }, ...caps.map((c) => ({ bytes: c.bytes - rss, source: c.source }))]
-      .reduce((a, b) => (b.bytes < a.bytes ? b : a));
-  };
   return {
-    availableBytes: () => available().bytes,
-    get source() {
-      return available().source;
+    available(): MemoryAvailable {
+      const rss = process.memoryUsage.rss();
+      return [{ bytes: freemem(), source: 'this machine\'s free memory' }, ...caps.map((c) => ({ bytes: c.bytes - rss, source: c.source }))]
+        .reduce((a, b) => (b.bytes < a.bytes ? b : a));
     },
   };
 }

@@ -87,8 +87,7 @@ describe('memory planned on the cpu backend', () => {
 
   /** What the planner reads: `bytes` in all, the measurements' pooled buffers counted in (plan-run.ts adds them back). */
   const probeOf = (backend: Backend, bytes: number): MemoryProbe => ({
-    source: "the test's limit",
-    availableBytes: () => bytes - backend.memoryStats().pooledBytes,
+    available: () => ({ bytes: bytes - backend.memoryStats().pooledBytes, source: "the test's limit" }),
   });
   const input = (probe: MemoryProbe, budget?: number) => ({
     settings: { ...settings, ...(budget === undefined ? {} : { budget }) }, configs: { fast: config }, candidates: { recipes: ['fast' as const] },

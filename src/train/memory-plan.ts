@@ -15,12 +15,17 @@ export interface StepMemory {
   bytesPerImage: number;
 }
 
-/** Where the planner learns how much memory a run may take, and how it says so. */
-export interface MemoryProbe {
+/** Memory a run may still take, and where the figure comes from (read together, so a message names the limit its figure is from). */
+export interface MemoryAvailable {
   /** Bytes this process may still take before the machine (or the limit asked) runs out; negative where it already holds more than a limit. */
-  availableBytes(): number;
-  /** Where the figure comes from, for messages ("free memory", "the limit of 2 GB asked"). */
+  bytes: number;
+  /** For messages: "this machine's free memory", "the limit of 2 GB asked". */
   source: string;
+}
+
+/** Where the planner learns how much memory a run may take. */
+export interface MemoryProbe {
+  available(): MemoryAvailable;
 }
 
 /**
@@ -57,8 +62,8 @@ export function batchThatFits(memory: StepMemory, batch: number, availableBytes:
 const gigabytes = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(2)} GB`;
 
 /** Why a batch was lowered, in one sentence (printed before training). */
-function lowerBatchReason(memory: StepMemory, asked: number, chosen: number, probe: MemoryProbe, available: number): string {
-  return `batch ${chosen} instead of ${asked}: a step at ${asked} needs about ${gigabytes(bytesNeeded(memory, asked))} and ${probe.source} leaves ${gigabytes(available)}; at ${chosen} it needs ${gigabytes(bytesNeeded(memory, chosen))}`;
+function lowerBatchReason(memory: StepMemory, asked: number, chosen: number, available: MemoryAvailable): string {
+  return `batch ${chosen} instead of ${asked}: a step at ${asked} needs about ${gigabytes(bytesNeeded(memory, asked))} and ${available.source} leaves ${gigabytes(available.bytes)}; at ${chosen} it needs ${gigabytes(bytesNeeded(memory, chosen))}`;
 }
 
 /** A batch that fits the memory available, and why it is not the recipe's. */
@@ -68,19 +73,19 @@ export interface BatchInMemory { batchSize: number; reason?: string }
  * The batch a measured candidate trains with in `available` bytes: its own where it fits (or
  * its memory was not measured), else the largest fraction of it that fits; undefined when none does.
  */
-export function batchInMemory(m: StepMeasurement, batchSize: number, probe: MemoryProbe, available: number): BatchInMemory | undefined {
+export function batchInMemory(m: StepMeasurement, batchSize: number, available: MemoryAvailable): BatchInMemory | undefined {
   if (!m.memory) return { batchSize };
-  const fits = batchThatFits(m.memory, batchSize, available);
+  const fits = batchThatFits(m.memory, batchSize, available.bytes);
   if (fits === undefined) return undefined;
   if (fits === batchSize) return { batchSize };
-  return { batchSize: fits, reason: lowerBatchReason(m.memory, batchSize, fits, probe, available) };
+  return { batchSize: fits, reason: lowerBatchReason(m.memory, batchSize, fits, available) };
 }
 
 /** The refusal when no candidate fits at its smallest batch: what the least of them needs, and what to do. */
 export function notEnoughMemoryFor(
-  candidates: ReadonlyArray<{ recipe: RecipeName; batchSize: number; measurement: StepMeasurement }>, probe: MemoryProbe, available: number,
+  candidates: ReadonlyArray<{ recipe: RecipeName; batchSize: number; measurement: StepMeasurement }>, available: MemoryAvailable,
 ): UserError {
   const needs = candidates.map((c) => ({ c, bytes: bytesNeeded(c.measurement.memory!, Math.max(1, Math.floor(c.batchSize * smallestBatchShare))) }));
   const least = needs.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-  return new UserError(msg`not enough memory to train here: the ${least.c.recipe} recipe at width ${least.c.measurement.width} needs about ${gigabytes(least.bytes)} at its smallest batch, and ${probe.source} leaves ${gigabytes(available)}. Close other programs, give a smaller ${setting('width')}, or raise ${setting('maxMemoryGb')} if you set it.`);
+  return new UserError(msg`not enough memory to train here: the ${least.c.recipe} recipe at width ${least.c.measurement.width} needs about ${gigabytes(least.bytes)} at its smallest batch, and ${available.source} leaves ${gigabytes(available.bytes)}. Close other programs, give a smaller ${setting('width')}, or raise ${setting('maxMemoryGb')} if you set it.`);
 }

@@ -12,7 +12,7 @@ import { minInputSide } from '../nn/airbench.js';
 import { createNetwork } from '../nn/create-network.js';
 import { type BudgetInput, type BudgetPlan, type Candidate, type StepMeasurement, epochsThatFit, planBudget, smallestBudget } from './budget.js';
 import { type GridPoint, expectedAccuracy, gridDatasetFor } from './grid.js';
-import { type BatchInMemory, type MemoryProbe, batchInMemory, notEnoughMemoryFor } from './memory-plan.js';
+import { type BatchInMemory, type MemoryAvailable, type MemoryProbe, batchInMemory, notEnoughMemoryFor } from './memory-plan.js';
 import { type RecipeName, recipes } from './recipes.js';
 import { type TrainConfig, type TrainSettings, givenDawnbenchOnly, recipeDefaults } from './settings.js';
 import { DeviceMetrics, evalBatch, trainStep } from './step.js';
@@ -147,9 +147,10 @@ export interface PlanInput {
  * the backend's pool holds from them (training reuses those buffers, or they are freed when the
  * pool is trimmed after planning).
  */
-async function memoryAvailable(backend: Backend, probe: MemoryProbe): Promise<number> {
+async function memoryAvailable(backend: Backend, probe: MemoryProbe): Promise<MemoryAvailable> {
   await backend.sync();
-  return Math.max(0, probe.availableBytes() + backend.memoryStats().pooledBytes);
+  const { bytes, source } = probe.available();
+  return { bytes: Math.max(0, bytes + backend.memoryStats().pooledBytes), source };
 }
 
 /**
@@ -180,8 +181,8 @@ async function batchForMemory(backend: Backend, input: PlanInput, recipe: Recipe
   input.onPhase?.('measuring the memory a training step needs');
   const [m] = await measureWidths(backend, input.info, config, [config.width!], input.now);
   const available = await memoryAvailable(backend, probe);
-  const fitted = batchInMemory(m!, config.batchSize, probe, available);
-  if (!fitted) throw notEnoughMemoryFor([{ recipe, batchSize: config.batchSize, measurement: m! }], probe, available);
+  const fitted = batchInMemory(m!, config.batchSize, available);
+  if (!fitted) throw notEnoughMemoryFor([{ recipe, batchSize: config.batchSize, measurement: m! }], available);
   return fitted;
 }
 
@@ -258,7 +259,7 @@ async function candidatesInMemory(backend: Backend, candidates: readonly Candida
   if (!probe) return { fitting: [...candidates], reasons };
   const available = await memoryAvailable(backend, probe);
   const fitting = candidates.flatMap((c) => {
-    const fitted = batchInMemory(c.measurement, c.costs.batchSize, probe, available);
+    const fitted = batchInMemory(c.measurement, c.costs.batchSize, available);
     if (!fitted) return [];
     if (fitted.batchSize === c.costs.batchSize) return [c];
     const lowered: Candidate = {
@@ -269,6 +270,6 @@ async function candidatesInMemory(backend: Backend, candidates: readonly Candida
     reasons.set(lowered, fitted.reason!);
     return [lowered];
   });
-  if (fitting.length === 0) throw notEnoughMemoryFor(candidates.map((c) => ({ recipe: c.recipe, batchSize: c.costs.batchSize, measurement: c.measurement })), probe, available);
+  if (fitting.length === 0) throw notEnoughMemoryFor(candidates.map((c) => ({ recipe: c.recipe, batchSize: c.costs.batchSize, measurement: c.measurement })), available);
   return { fitting, reasons };
 }
